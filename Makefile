@@ -1,0 +1,43 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test check lint types unit bench routes clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## make run: install, migrate, seed demo data when empty, print demo logins, serve on :8000
+run: $(STAMP)
+	$(BIN)/tsh run
+
+## make test: lint, types and the whole suite (embedded defaults, then PostgreSQL + Redis
+## when TSH_TEST_DATABASE_URL / TSH_TEST_REDIS_URL are set, as .ci/run does)
+test: $(STAMP) lint types
+	$(BIN)/python -m tests.run_suites
+
+check: test
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+routes: $(STAMP)
+	$(BIN)/tsh routes
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.platform_bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+migration-reset: $(STAMP)
+	$(BIN)/python scripts/regen_initial_migration.py

@@ -1,0 +1,11 @@
+"""Non-BFF HTTP routes: authentication (/api/auth) and the legacy resource API (/api/...)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def mount_api(app: FastAPI) -> None:
+    from tsh.api.auth import router as auth_router
+
+    app.include_router(auth_router)

@@ -1,0 +1,1 @@
+"""One package per Flutter app; importing this package registers every declaration."""

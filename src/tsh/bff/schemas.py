@@ -1,0 +1,134 @@
+"""Input models shared by the BFF endpoints: strict bodies and queries, money, geo, paging."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from tsh.domain.money import Currency, has_valid_places
+from tsh.platform.errors import Invalid
+
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real order, below NUMERIC(18, 2)
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields are refused (422), strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    """Query parameters: unknown parameters are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{7,15}$")]
+Id = Annotated[int, Field(gt=0, lt=2**53)]
+Qty = Annotated[int, Field(gt=0, le=100_000)]
+Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+def _amount_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("code:INVALID_AMOUNT", message)
+
+
+class Money(BaseModel):
+    """A money input: {"amount": "<decimal string>", "currency": "IQD" | "USD"}, greater than 0."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow_zero: ClassVar[bool] = False
+    amount: Decimal
+    currency: Currency
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _no_floats(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise _amount_error("amount must be a decimal string")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Money:
+        if not self.amount.is_finite() or self.amount.copy_abs() > MAX_AMOUNT:
+            raise _amount_error("amount is out of range")
+        if not has_valid_places(self.amount, self.currency):
+            raise _amount_error("IQD has no fractional dinars; USD has at most 2 decimals")
+        if self.amount < 0 or (self.amount == 0 and not self.allow_zero):
+            raise _amount_error("amount must be greater than 0")
+        return self
+
+
+class MoneyNonNegative(Money):
+    """A money input that may be 0 (`money ≥ 0` in the tables)."""
+
+    allow_zero: ClassVar[bool] = True
+
+
+class Geo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(ge=0, le=100_000)
+
+
+class Page(Query):
+    """Cursor paging (core.md §0): `limit` 1..100 (default 20), `cursor` only as the server issued it."""
+
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+# Cursors are signed so a client cannot forge one (a cursor the server did not issue is a 422).
+_CURSOR_KEY = hashlib.sha256(b"tsh-cursor-v1").digest()
+
+
+def set_cursor_key(secret: str) -> None:
+    global _CURSOR_KEY
+    _CURSOR_KEY = hashlib.sha256(b"tsh-cursor-v1:" + secret.encode()).digest()
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    payload = orjson.dumps(position, default=str)
+    sig = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(sig + payload).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sig, payload = raw[:12], raw[12:]
+        if not hmac.compare_digest(sig, hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]):
+            raise ValueError("bad signature")
+        position = orjson.loads(payload)
+        if not isinstance(position, dict):
+            raise ValueError("bad cursor")
+        return position
+    except (ValueError, orjson.JSONDecodeError):
+        raise Invalid(
+            "The cursor is not valid", details=[{"field": "cursor", "issue": "not issued by the server"}]
+        ) from None
+
+
+def page(items: list[Any], limit: int, position_of: Any) -> dict[str, Any]:
+    """Build `{items, next_cursor}` from up to limit+1 fetched rows.
+
+    `position_of(last_item)` returns the keyset position to continue after.
+    """
+    has_more = len(items) > limit
+    shown = items[:limit]
+    return {
+        "items": shown,
+        "next_cursor": encode_cursor(position_of(shown[-1])) if has_more and shown else None,
+    }

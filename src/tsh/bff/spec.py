@@ -1,0 +1,167 @@
+"""One declaration per BFF endpoint, and the registry every consumer reads.
+
+`tsh routes`, the OpenAPI document and the tests all read `REGISTRY`, so the count per app,
+the roles, scopes and cache categories cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_type_hints
+
+from pydantic import BaseModel
+
+from tsh.platform.auth.principal import Scope
+
+BFF_PREFIX = "/api/bff/mobile"
+Kind = Literal["screen", "action"]
+Category = Literal["dashboard", "catalog", "customers", "orders", "financial", "people", "reference", "none"]
+Idempotency = Literal["required", "optional"]
+
+CACHE_TTL_S: dict[str, int] = {
+    "dashboard": 300,
+    "catalog": 600,
+    "customers": 120,
+    "orders": 180,
+    "financial": 120,
+    "people": 300,
+    "reference": 3600,
+    "none": 0,
+}
+
+Handler = Callable[..., Awaitable[Any]]
+KeyPart = Callable[..., Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    id: str
+    app: str
+    method: str
+    path: str
+    kind: Kind
+    summary: str
+    roles: frozenset[str]
+    scopes: Mapping[str, Scope]
+    cache: str
+    events: tuple[str, ...]
+    handler: Handler
+    idempotency: Idempotency | None = None
+    rate_limit: str | None = None
+    status_code: int = 200
+    vary_by_role: bool = False
+    vary_by_language: bool = False
+    key_part: KeyPart | None = None
+    query_model: type[BaseModel] | None = None
+    body_model: type[BaseModel] | None = None
+    path_params: tuple[str, ...] = ()
+    audit_entity: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ttl_s(self) -> int:
+        return CACHE_TTL_S[self.cache]
+
+    @property
+    def cached(self) -> bool:
+        return self.kind == "screen" and self.ttl_s > 0
+
+    @property
+    def operation_id(self) -> str:
+        return self.id.lower().replace("-", "_") + "_" + re.sub(r"\W+", "_", self.handler.__name__).strip("_")
+
+    def scope_for(self, role: str) -> Scope | None:
+        """The scope a role gets on this row; None when the role may not call it (403)."""
+        if role == "admin":
+            return "all"
+        return self.scopes.get(role)
+
+
+REGISTRY: list[EndpointSpec] = []
+
+
+def _inspect_handler(fn: Handler) -> tuple[type[BaseModel] | None, type[BaseModel] | None, tuple[str, ...]]:
+    hints = get_type_hints(fn)
+    query = hints.get("query")
+    body = hints.get("body")
+    path_params = tuple(
+        name
+        for name, p in inspect.signature(fn).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("query", "body")
+    )
+    return query, body, path_params
+
+
+class BffApp:
+    """Collects the declarations of one Flutter app; `tsh.bff.apps` mounts them all."""
+
+    def __init__(self, name: str, *, segment: str | None = None) -> None:
+        self.name = name
+        self.prefix = BFF_PREFIX + (f"/{segment}" if segment else "")
+        self.endpoints: list[EndpointSpec] = []
+
+    def _declare(
+        self,
+        kind: Kind,
+        endpoint_id: str,
+        method: str,
+        path: str,
+        *,
+        roles: Iterable[str],
+        scope: Scope | Mapping[str, Scope],
+        cache: str = "none",
+        events: Iterable[str] = (),
+        idempotency: Idempotency | None = None,
+        rate_limit: str | None = None,
+        status_code: int = 200,
+        vary_by_role: bool = False,
+        vary_by_language: bool = False,
+        key_part: KeyPart | None = None,
+        audit_entity: str | None = None,
+    ) -> Callable[[Handler], Handler]:
+        role_set = frozenset(roles)
+        scopes: Mapping[str, Scope] = {r: scope for r in role_set} if isinstance(scope, str) else dict(scope)
+        if cache not in CACHE_TTL_S:
+            raise ValueError(f"{endpoint_id}: unknown cache category {cache!r}")
+        if kind == "action" and cache != "none":
+            raise ValueError(f"{endpoint_id}: actions are never cached")
+
+        def register(fn: Handler) -> Handler:
+            query, body, path_params = _inspect_handler(fn)
+            spec = EndpointSpec(
+                id=endpoint_id,
+                app=self.name,
+                method=method,
+                path=self.prefix + path,
+                kind=kind,
+                summary=(fn.__doc__ or endpoint_id).strip().splitlines()[0],
+                roles=role_set,
+                scopes=scopes,
+                cache=cache,
+                events=tuple(events),
+                handler=fn,
+                idempotency=idempotency if kind == "action" else None,
+                rate_limit=rate_limit,
+                status_code=status_code,
+                vary_by_role=vary_by_role,
+                vary_by_language=vary_by_language,
+                key_part=key_part,
+                query_model=query,
+                body_model=body,
+                path_params=path_params,
+                audit_entity=audit_entity,
+            )
+            self.endpoints.append(spec)
+            REGISTRY.append(spec)
+            return fn
+
+        return register
+
+    def screen(self, endpoint_id: str, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self._declare("screen", endpoint_id, "GET", path, **kw)
+
+    def action(self, endpoint_id: str, method: str, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self._declare("action", endpoint_id, method, path, **kw)

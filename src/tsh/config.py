@@ -1,0 +1,62 @@
+"""One Settings object, read from TSH_* environment variables (see .env.example).
+
+The defaults are the embedded ones: a SQLite file under ./var and an in-process cache, so
+`make run` works on a fresh machine with nothing else installed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TSH_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "staging", "prod"] = "dev"
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'tsh.sqlite3'}"
+    database_replica_url: str | None = None
+    database_pool_size: int = 10
+    redis_url: str | None = None
+    redis_pool_size: int = 64
+    local_cache_ttl_s: float = 5.0
+    secret_key: str = DEV_SECRET
+    jwt_issuer: str = "tsh-bff"
+    jwt_audience: str = "tsh-apps"
+    access_token_ttl_s: int = Field(default=900, ge=60, le=900)
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    cors_origins: list[str] = []
+    rate_limit_default: str = "300/minute"
+    rate_limit_login_ip: str = "20/minute"
+    rate_limit_login_account: str = "10/minute"
+    max_body_bytes: int = 1024 * 1024
+    metrics_token: str | None = None
+    docs_enabled: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    access_log: bool = True
+    section_timeout_s: float = 5.0
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env not in ("dev", "test") and self.secret_key == DEV_SECRET:
+            raise ValueError("TSH_SECRET_KEY must be set outside TSH_ENV=dev|test")
+        if len(self.secret_key) < 32:
+            raise ValueError("TSH_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

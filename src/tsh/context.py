@@ -1,0 +1,60 @@
+"""The process-wide resources, built once (app lifespan or CLI) and passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tsh.config import Settings
+from tsh.domain.identity.authenticator import Authenticator
+from tsh.domain.identity.ipguard import IpGuard
+from tsh.platform.cache.backend import CacheBackend, MemoryCache
+from tsh.platform.cache.redis import RedisCache
+from tsh.platform.db.engine import Database
+from tsh.platform.events import EventBus
+from tsh.platform.idempotency import IdempotencyStore
+from tsh.platform.ratelimit import Limiter
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    cache: CacheBackend
+    limiter: Limiter
+    idempotency: IdempotencyStore
+    authenticator: Authenticator
+    ip_guard: IpGuard
+
+    @classmethod
+    async def build(cls, settings: Settings) -> AppContext:
+        db = Database(settings)
+        cache: CacheBackend
+        if settings.redis_url:
+            redis_cache = RedisCache(
+                settings.redis_url, pool_size=settings.redis_pool_size, local_ttl_s=settings.local_cache_ttl_s
+            )
+            await redis_cache.start()
+            cache = redis_cache
+        else:
+            cache = MemoryCache()
+        ctx = cls(
+            settings=settings,
+            db=db,
+            bus=EventBus(),
+            cache=cache,
+            limiter=Limiter(settings.redis_url),
+            idempotency=IdempotencyStore(db),
+            authenticator=Authenticator(settings, db, cache),
+            ip_guard=IpGuard(db),
+        )
+        ctx.bus.subscribe(ctx.ip_guard.on_events)
+        # Imported here: the invalidation table lives in the bff layer, which this module serves.
+        from tsh.bff.invalidation import install_invalidation
+
+        install_invalidation(ctx)
+        return ctx
+
+    async def close(self) -> None:
+        await self.cache.close()
+        await self.db.dispose()

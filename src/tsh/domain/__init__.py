@@ -1,0 +1,1 @@
+"""The ERP: one package per bounded context (models, queries, rules, events). No HTTP here."""

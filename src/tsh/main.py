@@ -1,0 +1,175 @@
+"""The ASGI application: `tsh.main:app` (uvicorn) or `create_app(settings)` (tests, CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
+
+from tsh import __version__
+from tsh.bff.openapi import ENVELOPE_SCHEMAS, operation_extra
+from tsh.bff.runtime import EndpointRunner
+from tsh.bff.spec import REGISTRY, EndpointSpec
+from tsh.config import Settings, get_settings
+from tsh.context import AppContext
+from tsh.logging import configure_logging
+from tsh.platform import metrics
+from tsh.platform.http.handlers import install_error_handlers
+from tsh.platform.http.middleware import RequestContextMiddleware
+
+
+def load_apps() -> list[EndpointSpec]:
+    """Import every app's declarations (they register themselves) and return the registry."""
+    import tsh.bff.apps  # noqa: F401
+
+    return REGISTRY
+
+
+def _mount_bff(app: FastAPI, specs: list[EndpointSpec]) -> None:
+    # Static segments before {id} under the same parent (core.md §0): sort by path shape.
+    for spec in sorted(specs, key=lambda s: ("{" in s.path, s.path)):
+        app.add_api_route(
+            spec.path,
+            EndpointRunner(spec),
+            methods=[spec.method],
+            name=spec.id,
+            operation_id=spec.operation_id,
+            summary=f"{spec.id} {spec.summary}",
+            tags=[spec.app],
+            response_class=Response,
+            openapi_extra=operation_extra(spec),
+            status_code=spec.status_code,
+        )
+
+
+def _ops_routes(app: FastAPI) -> None:
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready(request: Request) -> Response:
+        ctx: AppContext = request.app.state.ctx
+        checks: dict[str, dict[str, Any]] = {}
+        started = time.perf_counter()
+        try:
+            async with ctx.db.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=1.0)
+            checks["database"] = {"status": "ok"}
+        except Exception:
+            checks["database"] = {"status": "down"}
+        checks["database"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(ctx.cache.ping(), timeout=0.5)
+            checks["cache"] = {"status": "ok"}
+        except Exception:
+            checks["cache"] = {"status": "down"}
+        checks["cache"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        db_ok = checks["database"]["status"] == "ok"
+        overall = "ok" if db_ok and checks["cache"]["status"] == "ok" else "degraded"
+        return JSONResponse({"status": overall, "checks": checks}, status_code=200 if db_ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape(request: Request) -> Response:
+        ctx: AppContext = request.app.state.ctx
+        token = ctx.settings.metrics_token
+        client = request.client.host if request.client else ""
+        internal = client in ("127.0.0.1", "::1", "testclient") or client.startswith("127.")
+        if token and not internal and request.headers.get("authorization") != f"Bearer {token}":
+            return Response(status_code=404)
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title="TSH BFF",
+        version=__version__,
+        routes=app.routes,
+        description="One call per mobile screen. See ../shared/api for the contract.",
+    )
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {}).update(ENVELOPE_SCHEMAS)
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await AppContext.build(settings)
+        app.state.ctx = ctx
+        metrics.set_pool_probe(ctx.db.pool_usage)
+        try:
+            yield
+        finally:
+            await ctx.close()
+
+    docs = settings.docs_enabled and settings.env != "prod"
+    app = FastAPI(
+        title="TSH BFF",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    from tsh.api import mount_api
+
+    mount_api(app)
+    _mount_bff(app, load_apps())
+    _ops_routes(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "ETag"],
+        )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+
+    async def ip_blocked(scope: Scope, ip: str) -> bool:
+        ctx: AppContext = scope["app"].state.ctx
+        return await ctx.ip_guard.is_blocked(ip)
+
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=settings.access_log,
+        ip_blocked=ip_blocked,
+    )
+    return app
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `tsh.main:app` is built on first access so importing this module has no side effects.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(name)

@@ -1,0 +1,1 @@
+"""Infrastructure: database, cache, auth, HTTP envelope, metrics, rate limits, events. No business words."""

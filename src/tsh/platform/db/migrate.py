@@ -1,0 +1,22 @@
+"""Run the Alembic migrations programmatically (tsh migrate, tsh run, the test suite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Synchronous: call it outside a running event loop (or via asyncio.to_thread)."""
+    command.upgrade(alembic_config(database_url), revision)

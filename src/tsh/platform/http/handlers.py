@@ -1,0 +1,84 @@
+"""Every error becomes the error envelope here: no default FastAPI bodies, no stack traces."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from tsh.platform.errors import AppError
+from tsh.platform.http.envelope import error_bytes, metadata
+from tsh.platform.http.validation import details_from
+
+log = logging.getLogger("tsh.http")
+
+_STATUS_CODES = {
+    400: ("MALFORMED_REQUEST", "The request could not be understood"),
+    401: ("AUTH_REQUIRED", "Authentication required"),
+    403: ("FORBIDDEN", "Your role may not use this function"),
+    404: ("NOT_FOUND", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+}
+
+
+def request_meta(request: Request) -> dict[str, object]:
+    state = request.scope.get("state") or {}
+    return metadata(request_id=state.get("request_id", ""), started=state.get("started", time.perf_counter()))
+
+
+def error_response(request: Request, exc: AppError) -> Response:
+    body = error_bytes(message=exc.message, code=exc.code, meta=request_meta(request), details=exc.details)
+    return Response(body, status_code=exc.status, media_type="application/json", headers=exc.headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(request, exc)
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(
+            request, AppError("The request body is not valid JSON", code="MALFORMED_REQUEST")
+        )
+    return error_response(
+        request,
+        AppError("The request is invalid", code="VALIDATION_ERROR", status=422, details=details_from(errors)),
+    )
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "Request failed"))
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(request, AppError(message, code=code, status=exc.status_code, headers=headers))
+
+
+async def _database(request: Request, exc: Exception) -> Response:
+    log.error("database unavailable: %s", type(exc).__name__)
+    return error_response(
+        request, AppError("The database is unavailable", code="SERVICE_UNAVAILABLE", status=503)
+    )
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(request, AppError("Internal server error", code="INTERNAL_ERROR", status=500))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(OperationalError, _database)
+    app.add_exception_handler(ConnectionRefusedError, _database)
+    app.add_exception_handler(Exception, _unhandled)

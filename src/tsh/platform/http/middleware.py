@@ -1,0 +1,163 @@
+"""One pure-ASGI middleware for what every request needs: request id, timing, body limit,
+metrics and the access log. Pure ASGI keeps the cached-screen hot path lean (no
+BaseHTTPMiddleware task hop)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tsh.platform.http.envelope import error_bytes, metadata
+from tsh.platform.metrics import LATENCY, REQUESTS
+
+log = logging.getLogger("tsh.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_APP_SEGMENTS = {
+    "salesperson",
+    "pos",
+    "admin",
+    "inventory",
+    "accounting",
+    "hr",
+    "security",
+    "partner",
+    "wholesale",
+    "aso",
+}
+
+
+def app_label(path: str) -> str:
+    if path.startswith("/api/bff/mobile"):
+        parts = path.split("/")
+        return parts[4] if len(parts) > 4 and parts[4] in _APP_SEGMENTS else "consumer"
+    if path.startswith("/api/auth"):
+        return "auth"
+    if path.startswith("/api/"):
+        return "legacy"
+    return "ops"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+IpCheck = Callable[[Scope, str], Awaitable[bool]]
+
+
+class RequestContextMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, access_log: bool = True, ip_blocked: IpCheck | None = None
+    ) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.access_log = access_log
+        self.ip_blocked = ip_blocked
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = ""
+        declared = -1
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                request_id = candidate if _SAFE_ID.match(candidate) else ""
+            elif name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+        request_id = request_id or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["started"] = started
+        rid_header = (b"x-request-id", request_id.encode())
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), rid_header]
+            await send(message)
+
+        client = scope.get("client")
+        path = scope["path"]
+        if (
+            self.ip_blocked is not None
+            and path.startswith("/api/")
+            and client
+            and await self.ip_blocked(scope, client[0])
+        ):
+            await self._refuse(
+                send_wrapper, 403, "IP_BLOCKED", "Requests from this address are blocked", request_id, started
+            )
+        elif declared > self.max_body:
+            await self._too_large(scope, send_wrapper, request_id, started)
+        else:
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body:
+                        raise _BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_wrapper)
+            except _BodyTooLarge:
+                await self._too_large(scope, send_wrapper, request_id, started)
+        self._observe(scope, status, started, request_id)
+
+    async def _too_large(self, scope: Scope, send: Send, request_id: str, started: float) -> None:
+        await self._refuse(
+            send, 413, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB", request_id, started
+        )
+
+    async def _refuse(
+        self, send: Send, status: int, code: str, message: str, request_id: str, started: float
+    ) -> None:
+        body = error_bytes(message=message, code=code, meta=metadata(request_id=request_id, started=started))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _observe(self, scope: Scope, status: int, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        route: Any = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        path = scope["path"]
+        app = app_label(path)
+        REQUESTS.labels(app, template, scope["method"], str(status)).inc()
+        LATENCY.labels(app, template).observe(elapsed)
+        if self.access_log:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": template,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "app": app,
+                },
+            )

@@ -1,0 +1,65 @@
+"""Turn validation failures into `details` entries without echoing the input back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tsh.platform.errors import AppError
+
+M = TypeVar("M", bound=BaseModel)
+_SOURCES = {"body", "query", "path", "header", "cookie"}
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    parts = [p for p in loc if p not in _SOURCES] if len(loc) > 1 else list(loc)
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "body"
+
+
+def _issue(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required"
+    # Pydantic messages describe the rule ("Input should be greater than 0"), not the input.
+    return str(err.get("msg", "invalid"))
+
+
+def details_from(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [{"field": field_path(e.get("loc", ())), "issue": _issue(e)} for e in errors]
+
+
+def validation_error(errors: Iterable[Mapping[str, Any]]) -> AppError:
+    return AppError(
+        "The request is invalid", code="VALIDATION_ERROR", status=422, details=details_from(errors)
+    )
+
+
+def parse_json_body(model: type[M], raw: bytes) -> M:
+    if not raw.strip():
+        raw = b"{}"
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        if any(e.get("type") == "json_invalid" for e in errors):
+            raise AppError(
+                "The request body is not valid JSON", code="MALFORMED_REQUEST", status=400
+            ) from None
+        raise validation_error(errors) from None
+
+
+def parse_params(model: type[M], params: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise validation_error(exc.errors(include_input=False, include_url=False)) from None

@@ -1,0 +1,133 @@
+"""Test fixtures: a fresh, migrated and seeded database per run, the app with its lifespan,
+and an HTTP client. TSH_TEST_BACKEND=services runs on PostgreSQL + Redis (see run_suites.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+import tests.probe_app  # noqa: F401  (registers the test-only probe endpoints)
+from tsh.config import Settings
+from tsh.context import AppContext
+
+BACKEND = os.environ.get("TSH_TEST_BACKEND", "embedded")
+DEMO_PASSWORD = "demo1234"
+
+
+async def _create_pg_database(server_url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+    import asyncpg
+
+    base = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"tsh_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(base)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(base)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    head, _, _ = server_url.rpartition("/")
+    return f"{head}/{name}", drop
+
+
+async def _flush_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def settings() -> AsyncIterator[Settings]:
+    common: dict[str, Any] = {
+        "env": "test",
+        "log_json": True,
+        "access_log": False,
+        "log_level": "WARNING",
+        "rate_limit_default": "100000/minute",
+        "rate_limit_login_ip": "100000/minute",
+        "rate_limit_login_account": "100000/minute",
+    }
+    if BACKEND == "services":
+        db_url, drop = await _create_pg_database(os.environ["TSH_TEST_DATABASE_URL"])
+        redis_url = os.environ["TSH_TEST_REDIS_URL"]
+        await _flush_redis(redis_url)
+        yield Settings(database_url=db_url, redis_url=redis_url, **common)
+        await drop()
+    else:
+        with tempfile.TemporaryDirectory(prefix="tsh-test-") as tmp:
+            yield Settings(
+                database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'test.sqlite3'}", redis_url=None, **common
+            )
+
+
+@pytest.fixture(scope="session")
+async def seeded(settings: Settings) -> Settings:
+    from tsh.seed import run_seed
+
+    from tsh.platform.db.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    await run_seed(settings, profile="demo", reset=False, if_empty=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def app(seeded: Settings) -> AsyncIterator[FastAPI]:
+    from tsh.main import create_app
+
+    application = create_app(seeded)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def ctx(app: FastAPI) -> AppContext:
+    context: AppContext = app.state.ctx
+    return context
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class Auth:
+    """Logs demo users in once per run and hands out their bearer headers."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.tokens: dict[str, dict[str, Any]] = {}
+
+    async def login(
+        self, email: str, password: str = DEMO_PASSWORD, *, fresh: bool = False
+    ) -> dict[str, Any]:
+        if fresh or email not in self.tokens:
+            r = await self.client.post("/api/auth/login", json={"email": email, "password": password})
+            assert r.status_code == 200, r.text
+            self.tokens[email] = r.json()["data"]
+        return self.tokens[email]
+
+    async def headers(self, email: str, **extra: str) -> dict[str, str]:
+        data = await self.login(email)
+        return {"Authorization": f"Bearer {data['access_token']}", **extra}
+
+
+@pytest.fixture(scope="session")
+def auth(client: httpx.AsyncClient) -> Auth:
+    return Auth(client)

@@ -1,0 +1,118 @@
+"""Test-only endpoints that exercise the BFF mechanism through HTTP (never mounted in production:
+only the test suite imports this module before building the app)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from tsh.bff.call import Call, Created
+from tsh.bff.spec import BffApp
+from tsh.domain.identity.models import AuditLog, User
+from tsh.platform.errors import NotFound
+from tsh.platform.events import DomainEvent, emit
+
+probe = BffApp("probe", segment="probe")
+STAFF = ("salesperson", "cashier", "branch_manager", "consumer", "accountant")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MeQuery(Strict):
+    detail: Literal["short", "long"] = "short"
+
+
+@probe.screen("PRB-01", "/me", roles=STAFF, scope="own", cache="people", events=["UserChanged"])
+async def me(call: Call, *, query: MeQuery) -> dict[str, object]:
+    """The caller's own user row."""
+    user = await call.session.get(User, call.user_id)
+    if user is None:
+        raise NotFound()
+    data: dict[str, object] = {"id": user.id, "name": user.name, "language": user.language}
+    if query.detail == "long":
+        data["email"] = user.email
+    return data
+
+
+@probe.screen(
+    "PRB-02", "/users/{id}", roles=("branch_manager",), scope="branch", cache="people", events=["UserChanged"]
+)
+async def user_in_branch(call: Call, *, id: int) -> dict[str, object]:
+    """One user of the caller's branch (404 outside it)."""
+    stmt = select(User).where(User.id == id)
+    if call.scope == "branch":
+        stmt = stmt.where(User.branch_id == call.branch_id)
+    user = (await call.session.execute(stmt)).scalar_one_or_none()
+    if user is None:
+        raise NotFound()
+    return {"id": user.id, "name": user.name}
+
+
+class LanguageBody(Strict):
+    language: Literal["ar", "en"]
+
+
+@probe.action(
+    "PRB-03",
+    "PUT",
+    "/me/language",
+    roles=STAFF,
+    scope="own",
+    events=["UserChanged"],
+    idempotency="optional",
+    audit_entity="user",
+)
+async def set_language(call: Call, *, body: LanguageBody) -> dict[str, object]:
+    """Changes the caller's language (emits UserChanged for the caller)."""
+    user = await call.session.get(User, call.user_id)
+    assert user is not None
+    user.language = body.language
+    emit(call.session, DomainEvent("UserChanged", frozenset({f"user:{user.id}"})))
+    return {"id": user.id, "language": user.language}
+
+
+class NoteBody(Strict):
+    text: str = Field(min_length=1, max_length=100)
+    amount: int = Field(gt=0, le=1_000_000)
+    delay_ms: int = Field(default=0, ge=0, le=2000)
+
+
+@probe.action(
+    "PRB-04",
+    "POST",
+    "/notes",
+    roles=STAFF,
+    scope="own",
+    idempotency="required",
+    audit_entity="note",
+    rate_limit="1000/minute",
+    status_code=200,
+)
+async def add_note(call: Call, *, body: NoteBody) -> Created:
+    """Records a note; its only effect is the audit row the mechanism writes (counted by tests)."""
+    if body.delay_ms:
+        await asyncio.sleep(body.delay_ms / 1000)
+    count = await call.session.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.actor_id == call.user_id, AuditLog.action == "PRB-04")
+    )
+    call.audit("note", None, after={"text": body.text})
+    return Created({"text": body.text, "amount": body.amount, "previous_notes": count})
+
+
+@probe.screen("PRB-05", "/boom", roles=STAFF, scope="own", cache="none")
+async def boom(call: Call) -> dict[str, object]:
+    """Always fails: proves a 500 leaks nothing."""
+    raise RuntimeError("SELECT password_hash FROM users -- /srv/tsh/secret.py line 3")
+
+
+@probe.screen("PRB-06", "/limited", roles=STAFF, scope="own", cache="none", rate_limit="3/minute")
+async def limited(call: Call) -> dict[str, object]:
+    """A screen with a tiny rate limit."""
+    return {"ok": True}
