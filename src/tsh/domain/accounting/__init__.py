@@ -1,0 +1,1 @@
+"""Accounting: chart of accounts, journals and entries, bank reconciliation, tax, periods, exchange rates."""

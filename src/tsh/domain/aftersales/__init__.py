@@ -1,0 +1,1 @@
+"""After-sales: technicians, service requests and jobs, spare parts, warranties, returns and refunds."""

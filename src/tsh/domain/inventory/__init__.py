@@ -1,0 +1,1 @@
+"""Inventory: stock per product and warehouse, movement ledger, receipts, transfers, adjustments, counts."""

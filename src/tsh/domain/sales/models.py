@@ -1,0 +1,74 @@
+"""Sales context models (domain.md §5), split by module and re-exported here.
+
+- `orders`: Order, OrderLine, StockReservation
+- `payments`: Invoice, Payment, PaymentAllocation
+- `field`: Visit, Target, Commission, CommissionPayout
+"""
+
+from tsh.domain.sales.field import (
+    COMMISSION_KINDS,
+    COMMISSION_STATUSES,
+    OPEN_PAYOUT_STATUSES,
+    PAYOUT_METHODS,
+    PAYOUT_STATUSES,
+    VISIT_OUTCOMES,
+    VISIT_STATUSES,
+    Commission,
+    CommissionPayout,
+    Target,
+    Visit,
+)
+from tsh.domain.sales.orders import (
+    CANCELLABLE_ORDER_STATUSES,
+    DELIVERY_OPTIONS,
+    ORDER_CHANNELS,
+    ORDER_PAYMENT_METHODS,
+    ORDER_PAYMENT_STATUSES,
+    ORDER_STATUSES,
+    PAYMENT_TERMS,
+    Order,
+    OrderLine,
+    StockReservation,
+)
+from tsh.domain.sales.payments import (
+    INVOICE_STATUSES,
+    ONLINE_PAYMENT_METHODS,
+    PAYMENT_CHANNELS,
+    PAYMENT_METHODS,
+    UNPAID_INVOICE_STATUSES,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
+
+__all__ = [
+    "CANCELLABLE_ORDER_STATUSES",
+    "COMMISSION_KINDS",
+    "COMMISSION_STATUSES",
+    "DELIVERY_OPTIONS",
+    "INVOICE_STATUSES",
+    "ONLINE_PAYMENT_METHODS",
+    "OPEN_PAYOUT_STATUSES",
+    "ORDER_CHANNELS",
+    "ORDER_PAYMENT_METHODS",
+    "ORDER_PAYMENT_STATUSES",
+    "ORDER_STATUSES",
+    "PAYMENT_CHANNELS",
+    "PAYMENT_METHODS",
+    "PAYMENT_TERMS",
+    "PAYOUT_METHODS",
+    "PAYOUT_STATUSES",
+    "UNPAID_INVOICE_STATUSES",
+    "VISIT_OUTCOMES",
+    "VISIT_STATUSES",
+    "Commission",
+    "CommissionPayout",
+    "Invoice",
+    "Order",
+    "OrderLine",
+    "Payment",
+    "PaymentAllocation",
+    "StockReservation",
+    "Target",
+    "Visit",
+]

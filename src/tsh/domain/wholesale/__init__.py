@@ -1,0 +1,1 @@
+"""Wholesale: credit-limit requests of wholesale accounts (the account itself is a Customer)."""
