@@ -102,7 +102,7 @@ def ctx(app: FastAPI) -> AppContext:
 
 @pytest.fixture(scope="session")
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 

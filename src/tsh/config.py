@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_pool_size: int = 64
     local_cache_ttl_s: float = 5.0
+    # Off only for benchmarks that measure the uncached path of the same screens.
+    cache_screens: bool = True
     secret_key: str = DEV_SECRET
     jwt_issuer: str = "tsh-bff"
     jwt_audience: str = "tsh-apps"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from tsh.config import Settings
 from tsh.domain.identity.authenticator import Authenticator
 from tsh.domain.identity.ipguard import IpGuard
+from tsh.domain.sync.changelog import install_change_log
 from tsh.platform.cache.backend import CacheBackend, MemoryCache
 from tsh.platform.cache.redis import RedisCache
 from tsh.platform.db.engine import Database
@@ -28,6 +29,7 @@ class AppContext:
 
     @classmethod
     async def build(cls, settings: Settings) -> AppContext:
+        install_change_log()
         db = Database(settings)
         cache: CacheBackend
         if settings.redis_url:

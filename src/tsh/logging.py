@@ -19,6 +19,7 @@ def configure_logging(settings: Settings) -> None:
             structlog.stdlib.add_log_level,
             structlog.stdlib.ExtraAdder(),
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
         ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )

@@ -148,7 +148,7 @@ class EndpointRunner:
                 request_id=request.scope["state"]["request_id"],
                 ip=_client_ip(request),
             )
-            if not spec.cached:
+            if not spec.cached or not ctx.settings.cache_screens:
                 data = await spec.handler(call, **kwargs)
                 return self._screen_response(request, Entry.build(dumps(data)), cached=False)
             key = await self._cache_key(call, kwargs)

@@ -81,10 +81,12 @@ class RequestContextMiddleware:
         state["started"] = started
         rid_header = (b"x-request-id", request_id.encode())
         status = 500
+        started_response = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), rid_header]
             await send(message)
@@ -118,6 +120,14 @@ class RequestContextMiddleware:
                 await self.app(scope, limited_receive, send_wrapper)
             except _BodyTooLarge:
                 await self._too_large(scope, send_wrapper, request_id, started)
+            except Exception:
+                # Inside the app's own error handling, so the 500 carries the request id too.
+                log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
+                if started_response:
+                    raise
+                await self._refuse(
+                    send_wrapper, 500, "INTERNAL_ERROR", "Internal server error", request_id, started
+                )
         self._observe(scope, status, started, request_id)
 
     async def _too_large(self, scope: Scope, send: Send, request_id: str, started: float) -> None:

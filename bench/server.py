@@ -1,0 +1,77 @@
+"""Start and stop a real `tsh serve` (uvicorn, N workers) for benchmarks, on a prepared database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TSH = str(Path(sys.executable).with_name("tsh"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    return port if port < 32768 else 18000 + port % 10000
+
+
+def prepare_database(database_url: str, profile: str = "demo") -> None:
+    env = {**os.environ, "TSH_DATABASE_URL": database_url, "TSH_ENV": "dev"}
+    subprocess.run([TSH, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    subprocess.run([TSH, "seed", "--profile", profile, "--if-empty"], env=env, check=True, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterator[int]:
+    port = free_port()
+    env = {
+        **os.environ, "TSH_ENV": "dev", "TSH_ACCESS_LOG": "false", "TSH_LOG_LEVEL": "WARNING",
+        "TSH_RATE_LIMIT_DEFAULT": "100000000/minute", **env_overrides,
+    }
+    proc = subprocess.Popen([TSH, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
+                            env=env, cwd=ROOT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("server did not become ready")
+        yield port
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=15)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def login(port: int, email: str, password: str = "demo1234") -> str:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/auth/login", method="POST",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return str(json.loads(r.read())["data"]["access_token"])
+
+
+def run_async(coro):  # type: ignore[no-untyped-def]
+    import uvloop
+
+    uvloop.install()
+    return asyncio.run(coro)
