@@ -86,7 +86,7 @@ class IdempotencyStore:
             await self.purge_expired()
         now = utcnow()
         for _attempt in range(3):
-            async with self._db.session() as session:
+            async with self._db.command_session() as session:
                 session.add(
                     IdempotencyRecord(
                         user_id=user_id,
@@ -131,7 +131,7 @@ class IdempotencyStore:
         raise Conflict("The first request with this key is still running", code="REQUEST_IN_PROGRESS")
 
     async def complete(self, *, user_id: int, key: str, status: int, body: bytes) -> None:
-        async with self._db.session() as session:
+        async with self._db.command_session() as session:
             record = (
                 await session.execute(
                     select(IdempotencyRecord).where(
@@ -146,7 +146,7 @@ class IdempotencyStore:
                 await session.commit()
 
     async def release(self, *, user_id: int, key: str) -> None:
-        async with self._db.session() as session:
+        async with self._db.command_session() as session:
             await session.execute(
                 delete(IdempotencyRecord).where(
                     IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
@@ -155,6 +155,6 @@ class IdempotencyStore:
             await session.commit()
 
     async def purge_expired(self) -> None:
-        async with self._db.session() as session:
+        async with self._db.command_session() as session:
             await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()))
             await session.commit()

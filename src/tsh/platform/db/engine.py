@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tsh.config import Settings
 
 
-def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin_*).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # WAL lets screens read while an action writes; foreign keys are off by default in SQLite.
     cur.execute("PRAGMA journal_mode=WAL")
@@ -22,11 +24,24 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.close()
 
 
-def make_engine(url: str, *, pool_size: int, echo: bool = False) -> AsyncEngine:
+def _begin_immediate(conn: Connection) -> None:
+    # SQLite has no row locks and the driver would start a transaction only at the first write,
+    # so two commands could both read a balance and both write it. A write session takes the
+    # database write lock up front: commands serialise (other writers wait on busy_timeout),
+    # which is what FOR UPDATE row locks give on PostgreSQL.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int, echo: bool = False, writer: bool = True) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate if writer else _begin_deferred)
         return engine
     # A fixed-size pool without overflow avoids connection churn under load (PERFORMANCE.md).
     return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=10, **kwargs)
@@ -38,18 +53,28 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.url = settings.database_url
         self.is_sqlite = settings.is_sqlite
-        self.engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
-        self.replica_engine = (
-            make_engine(settings.database_replica_url, pool_size=settings.database_pool_size)
-            if settings.database_replica_url
-            else self.engine
+        pool = settings.database_pool_size
+        self.engine = make_engine(settings.database_url, pool_size=pool, writer=False)
+        # On SQLite commands get their own engine whose transactions take the write lock up front
+        # (see _begin_immediate); on PostgreSQL row locks do that job and one engine serves all.
+        self.command_engine = (
+            make_engine(settings.database_url, pool_size=pool) if self.is_sqlite else self.engine
         )
-        self._writer = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        if settings.database_replica_url:
+            self.replica_engine = make_engine(settings.database_replica_url, pool_size=pool, writer=False)
+        else:
+            self.replica_engine = self.engine
+        self._primary = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._command = async_sessionmaker(self.command_engine, expire_on_commit=False, autoflush=False)
         self._reader = async_sessionmaker(self.replica_engine, expire_on_commit=False, autoflush=False)
 
     def session(self) -> AsyncSession:
-        """A session on the primary: actions, and reads that must see the caller's own writes."""
-        return self._writer()
+        """A session on the primary: reads that must see the caller's own writes, small writes."""
+        return self._primary()
+
+    def command_session(self) -> AsyncSession:
+        """The session of a business command (unit of work): serialised on SQLite."""
+        return self._command()
 
     def read_session(self) -> AsyncSession:
         """A session for screens; may be served by the replica."""
@@ -59,12 +84,13 @@ class Database:
         """(checked out, size) per pool, for the metrics scrape."""
         usage: dict[str, tuple[int, int]] = {}
         for name, engine in (("primary", self.engine), ("replica", self.replica_engine)):
+            if name == "replica" and engine is self.engine:
+                continue
             pool: Any = engine.sync_engine.pool
             if hasattr(pool, "checkedout") and hasattr(pool, "size"):
                 usage[name] = (pool.checkedout(), pool.size())
         return usage
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self.replica_engine is not self.engine:
-            await self.replica_engine.dispose()
+        for engine in {self.engine, self.command_engine, self.replica_engine}:
+            await engine.dispose()

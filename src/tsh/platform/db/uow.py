@@ -13,7 +13,7 @@ from tsh.platform.events import EventBus, discard_events, take_events
 
 @asynccontextmanager
 async def unit_of_work(db: Database, bus: EventBus) -> AsyncIterator[AsyncSession]:
-    session = db.session()
+    session = db.command_session()
     try:
         yield session
         await session.commit()

@@ -1,0 +1,56 @@
+"""Small helpers shared by the sales services: business dates, document numbers, distances."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+BUSINESS_TZ = ZoneInfo("Asia/Baghdad")
+EARTH_RADIUS_M = 6_371_000.0
+
+
+def business_today(now: dt.datetime | None = None) -> dt.date:
+    """The business date (Asia/Baghdad) of `now` (default: the current instant)."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(BUSINESS_TZ).date()
+
+
+def day_start_utc(day: dt.date) -> dt.datetime:
+    """The UTC instant at which the Baghdad business date `day` starts."""
+    return dt.datetime.combine(day, dt.time.min, BUSINESS_TZ).astimezone(dt.UTC)
+
+
+def new_number(prefix: str, day: dt.date | None = None) -> str:
+    """A document number such as `SO-261126-3F9A0C1B2D`: readable date plus 40 random bits.
+
+    Random rather than sequential so that placing a document needs one INSERT and no shared
+    counter row (no hot lock between concurrent orders); the unique index is the backstop.
+    """
+    return f"{prefix}-{(day or business_today()):%y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+async def lock_rows(session: AsyncSession, model: Any, *where: ColumnElement[bool]) -> None:
+    """Make a following `SELECT ... FOR UPDATE` of these rows safe on SQLite too.
+
+    PostgreSQL locks the rows with the SELECT itself. SQLite has no row locks and the driver runs
+    SELECTs outside the write transaction, so two commands could read the same balance and both
+    write it; a no-op UPDATE first takes the database write lock for the rest of the transaction
+    (other writers wait on busy_timeout), which serialises those commands.
+    """
+    if (await session.connection()).dialect.name == "sqlite":
+        await session.execute(
+            update(model).where(*where).values(id=model.id).execution_options(synchronize_session=False)
+        )
