@@ -1,0 +1,49 @@
+"""SAL-01: the salesperson dashboard."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from tsh.bff.apps.salesperson import MANAGERS, app, owner_for
+from tsh.bff.call import Call
+from tsh.bff.schemas import Id, Query
+from tsh.domain.sales.common import business_today
+from tsh.domain.sales.dashboard import dashboard as dashboard_figures
+
+
+class DashboardQuery(Query):
+    date_range: Literal["today", "week", "month"] = "today"
+    salesperson_id: Id | None = None
+
+
+@app.screen(
+    "SAL-01",
+    "/dashboard",
+    roles=MANAGERS,
+    scope={"salesperson": "own", "branch_manager": "branch"},
+    cache="dashboard",
+    events=(
+        "OrderCreated",
+        "OrderChanged",
+        "PaymentReceived",
+        "CreditChanged",
+        "VisitRecorded",
+        "CustomerChanged",
+        "CommissionChanged",
+    ),
+    vary_by_language=True,
+)
+async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
+    """Salesperson dashboard: orders, pending, top customers/products, collections, visits, targets.
+
+    A branch manager without `salesperson_id` sees the totals of every salesperson of the branch.
+    """
+    owner = await owner_for(call, query.salesperson_id)
+    return await dashboard_figures(
+        call.session,
+        owner=owner,
+        profile_user_id=owner.salesperson_id or call.user_id,
+        date_range=query.date_range,
+        today=business_today(),
+        language=call.principal.language,
+    )

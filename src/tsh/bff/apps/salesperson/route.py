@@ -1,0 +1,160 @@
+"""SAL-05..08: the route of a day, replanning it, and visit check-in / check-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from tsh.bff.apps.salesperson import MANAGERS, app, own_customer, owner_for
+from tsh.bff.call import Call, Created
+from tsh.bff.schemas import Body, Geo, Id, LongText, Query
+from tsh.domain.sales import visits
+from tsh.domain.sales.common import business_today
+from tsh.domain.sales.models import Visit
+
+SCOPES = {"salesperson": "own", "branch_manager": "branch"}
+
+
+class RouteQuery(Query):
+    date: dt.date | None = None
+    salesperson_id: Id | None = None
+
+
+@app.screen(
+    "SAL-05",
+    "/route",
+    roles=MANAGERS,
+    scope=SCOPES,
+    cache="customers",
+    events=("VisitRecorded", "CustomerChanged", "CreditChanged"),
+)
+async def route(call: Call, *, query: RouteQuery) -> dict[str, Any]:
+    """Route of a day with straight-line distances and ETAs (30 km/h), plus customers due a visit."""
+    owner = await owner_for(call, query.salesperson_id, required=True)
+    assert owner.salesperson_id is not None
+    return await visits.route_view(
+        call.session, salesperson_id=owner.salesperson_id, day=query.date or business_today()
+    )
+
+
+class Stop(Body):
+    customer_id: Id
+    planned_time: AwareDatetime | None = None
+
+
+class RouteBody(Body):
+    date: dt.date
+    # TOO_MANY_STOPS (above 40) is a business rule; this bound only caps the body.
+    stops: list[Stop] = Field(max_length=200)
+    salesperson_id: Id | None = None
+
+
+@app.action(
+    "SAL-06", "PUT", "/route", roles=MANAGERS, scope=SCOPES, events=("VisitRecorded",), audit_entity="route"
+)
+async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
+    """Replaces the not-yet-started stops of a day with the given ordered list; answers the route."""
+    owner = await owner_for(call, body.salesperson_id, required=True)
+    assert owner.salesperson_id is not None
+    await visits.replace_route(
+        call.session,
+        salesperson_id=owner.salesperson_id,
+        day=body.date,
+        stops=[(s.customer_id, s.planned_time) for s in body.stops],
+    )
+    call.audit(
+        "route",
+        None,
+        after={
+            "salesperson_id": owner.salesperson_id,
+            "date": body.date.isoformat(),
+            "stops": [s.customer_id for s in body.stops],
+        },
+    )
+    return await visits.route_view(call.session, salesperson_id=owner.salesperson_id, day=body.date)
+
+
+def visit_view(v: Visit) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "customer_id": v.customer_id,
+        "date": v.date,
+        "sequence": v.sequence,
+        "status": v.status,
+        "check_in_at": v.check_in_at,
+        "distance_m": v.distance_m,
+        "verified": v.verified,
+        "check_out_at": v.check_out_at,
+        "outcome": v.outcome,
+        "notes": v.notes,
+    }
+
+
+class CheckIn(Body):
+    customer_id: Id
+    geo: Geo
+    device_time: AwareDatetime
+    visit_id: Id | None = None
+
+
+@app.action(
+    "SAL-07",
+    "POST",
+    "/visits",
+    roles=("salesperson",),
+    scope="own",
+    events=("VisitRecorded",),
+    audit_entity="visit",
+)
+async def check_in(call: Call, *, body: CheckIn) -> Created:
+    """Checks in at a customer: GPS fix, distance to the shop, verified inside the geofence."""
+    await own_customer(call, body.customer_id)
+    visit = await visits.check_in(
+        call.session,
+        salesperson_id=call.user_id,
+        customer_id=body.customer_id,
+        lat=body.geo.lat,
+        lng=body.geo.lng,
+        accuracy_m=body.geo.accuracy_m,
+        device_time=body.device_time,
+        visit_id=body.visit_id,
+    )
+    call.audit("visit", visit.id, after={"status": visit.status, "verified": visit.verified})
+    return Created(visit_view(visit))
+
+
+class CheckOut(Body):
+    geo: Geo
+    device_time: AwareDatetime
+    outcome: Literal["order_taken", "payment_collected", "no_order", "shop_closed", "owner_absent"]
+    notes: LongText | None = None
+    media_ids: list[Id] = Field(default_factory=list, max_length=10)
+
+
+@app.action(
+    "SAL-08",
+    "POST",
+    "/visits/{id}/check-out",
+    roles=("salesperson",),
+    scope="own",
+    events=("VisitRecorded",),
+    audit_entity="visit",
+)
+async def check_out(call: Call, *, id: int, body: CheckOut) -> dict[str, Any]:
+    """Ends a visit with its outcome and notes; links the orders and payments made during it."""
+    visit = await visits.check_out(
+        call.session,
+        salesperson_id=call.user_id,
+        visit_id=id,
+        lat=body.geo.lat,
+        lng=body.geo.lng,
+        accuracy_m=body.geo.accuracy_m,
+        device_time=body.device_time,
+        outcome=body.outcome,
+        notes=body.notes,
+        media_ids=body.media_ids,
+    )
+    call.audit("visit", visit.id, after={"status": visit.status, "outcome": visit.outcome})
+    return visit_view(visit)
