@@ -9,3 +9,7 @@ def mount_api(app: FastAPI) -> None:
     from tsh.api.auth import router as auth_router
 
     app.include_router(auth_router)
+
+    from tsh.api.legacy import build_router as build_legacy_router
+
+    app.include_router(build_legacy_router())

@@ -1,0 +1,134 @@
+"""HTTP plumbing shared by the legacy routes: bare JSON answers, paging, ids, idempotent writes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from tsh.context import AppContext
+from tsh.platform.auth.principal import Principal
+from tsh.platform.db.uow import unit_of_work
+from tsh.platform.errors import AppError
+from tsh.platform.http.handlers import error_response
+from tsh.platform.http.json import dumps
+from tsh.platform.http.validation import parse_params, validation_error
+from tsh.platform.idempotency import fingerprint, validate_key
+
+JSON = "application/json"
+NO_CACHE = {"Cache-Control": "private, no-store"}
+MAX_LIMIT = 500
+
+
+class Paging(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    skip: int = Field(0, ge=0, le=10_000_000)
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
+
+
+def query_model(name: str, model: type[Any] | None, filters: Mapping[str, str], **extra: Any) -> type[Paging]:
+    """Paging plus one optional equality filter per declared parameter, typed from its column."""
+    fields: dict[str, Any] = dict(extra)
+    if model is not None:
+        columns = {a.key: a.columns[0] for a in inspect(model).column_attrs}
+        for param, column in filters.items():
+            kind = columns[column].type.python_type
+            fields[param] = (kind | None, Field(None, gt=0) if kind is int else None)
+    return create_model(f"{name}Query", __base__=Paging, **fields)
+
+
+def parse_query(request: Request, model: type[Paging]) -> Paging:
+    return parse_params(model, dict(request.query_params))
+
+
+def path_id(request: Request) -> int:
+    raw = request.path_params.get("id", "")
+    if not (raw.isdigit() and raw[0] != "0" and len(raw) <= 18):
+        raise validation_error([{"loc": ("path", "id"), "msg": "must be a positive integer", "type": "path"}])
+    return int(raw)
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+async def principal_of(request: Request) -> Principal:
+    return await context(request).authenticator.authenticate(request.headers.get("authorization"))
+
+
+def bare(data: Any, status: int = 200, total: int | None = None) -> Response:
+    headers = dict(NO_CACHE)
+    if total is not None:
+        headers["X-Total-Count"] = str(total)
+    return Response(dumps(data), status_code=status, media_type=JSON, headers=headers)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def request_id(request: Request) -> str:
+    state = request.scope.get("state") or {}
+    return str(state.get("request_id", ""))
+
+
+Action = Callable[[AsyncSession, bytes], Awaitable[Any]]
+
+
+async def run_write(
+    request: Request, principal: Principal, action: Action, *, status: int, key_required: bool
+) -> Response:
+    """One unit of work with Idempotency-Key semantics (README "Writes"), reusing ctx.idempotency.
+
+    Call it after the role check: a missing required key is 400 before body validation.
+    """
+    ctx = context(request)
+    raw_key = request.headers.get("idempotency-key")
+    if raw_key is None and key_required:
+        raise AppError(
+            "This write needs an Idempotency-Key header", code="IDEMPOTENCY_KEY_REQUIRED", status=400
+        )
+    key = validate_key(raw_key) if raw_key is not None else None
+    body = await request.body()
+    if key is not None:
+        path = request.url.path
+        replay = await ctx.idempotency.claim(
+            user_id=principal.user_id,
+            key=key,
+            method=request.method,
+            path=path,
+            request_hash=fingerprint(request.method, path + "?" + str(request.query_params), body),
+        )
+        if replay is not None:
+            return Response(
+                replay.body,
+                status_code=replay.status,
+                media_type=JSON,
+                headers={"Idempotent-Replayed": "true"},
+            )
+    try:
+        async with unit_of_work(ctx.db, ctx.bus) as session:
+            payload = dumps(await action(session, body))
+    except AppError as exc:
+        if key is not None and exc.status < 500:
+            response = error_response(request, exc)
+            await ctx.idempotency.complete(
+                user_id=principal.user_id, key=key, status=exc.status, body=bytes(response.body)
+            )
+            return response
+        if key is not None:
+            await ctx.idempotency.release(user_id=principal.user_id, key=key)
+        raise
+    except BaseException:
+        if key is not None:
+            await ctx.idempotency.release(user_id=principal.user_id, key=key)
+        raise
+    if key is not None:
+        await ctx.idempotency.complete(user_id=principal.user_id, key=key, status=status, body=payload)
+    return Response(payload, status_code=status, media_type=JSON, headers=NO_CACHE)

@@ -1,0 +1,109 @@
+"""Turns the declaration table into routes: list/get for every resource, writes where declared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from enum import Enum
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from tsh.api.legacy import writes
+from tsh.api.legacy.commands import run_command
+from tsh.api.legacy.http import (
+    bare,
+    client_ip,
+    parse_query,
+    path_id,
+    principal_of,
+    query_model,
+    request_id,
+    run_write,
+)
+from tsh.api.legacy.resource import Op, Resource, get_record, list_records
+
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _list(res: Resource) -> Endpoint:
+    query = query_model(res.model.__name__, res.model, res.filters)
+
+    async def endpoint(request: Request) -> Response:
+        principal = await principal_of(request)
+        res.access.scope_for(principal)  # 403 before parameter validation
+        params = parse_query(request, query).model_dump()
+        skip, limit = params.pop("skip"), params.pop("limit")
+        ctx = request.app.state.ctx
+        async with ctx.db.read_session() as session:
+            records, total = await list_records(session, res, principal, params, skip=skip, limit=limit)
+        return bare(records, total=total)
+
+    return endpoint
+
+
+def _get(res: Resource) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        principal = await principal_of(request)
+        res.access.scope_for(principal)
+        id_ = path_id(request)
+        async with request.app.state.ctx.db.read_session() as session:
+            return bare(await get_record(session, res, principal, id_))
+
+    return endpoint
+
+
+def _write(res: Resource, op: Op) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        principal = await principal_of(request)
+        writes.write_scope(res, principal)
+        id_ = path_id(request) if op != "create" else 0
+        meta = {"ip": client_ip(request), "request_id": request_id(request)}
+
+        async def action(session: Any, raw: bytes) -> Any:
+            if op in res.commands:
+                return await run_command(session, res, principal, op, id_, raw, **meta)
+            if op == "create":
+                return await writes.create(session, res, principal, raw, **meta)
+            if op == "update":
+                return await writes.update(session, res, principal, id_, raw, **meta)
+            return await writes.delete(session, res, principal, id_, **meta)
+
+        status = 201 if op == "create" else 200
+        return await run_write(
+            request, principal, action, status=status, key_required=res.idempotency == "required"
+        )
+
+    return endpoint
+
+
+def add_resources(router: APIRouter, resources: Sequence[Resource]) -> None:
+    for res in resources:
+        base = f"/api/{res.path}"
+        tag: list[str | Enum] = [res.path]
+        if "list" in res.ops:
+            router.add_api_route(base, _list(res), methods=["GET"], tags=tag, summary=f"List {res.path}")
+        if "create" in res.ops:
+            router.add_api_route(
+                base, _write(res, "create"), methods=["POST"], tags=tag, summary=f"Create in {res.path}"
+            )
+        if "get" in res.ops:
+            router.add_api_route(
+                base + "/{id}", _get(res), methods=["GET"], tags=tag, summary=f"Get one of {res.path}"
+            )
+        if "update" in res.ops:
+            router.add_api_route(
+                base + "/{id}",
+                _write(res, "update"),
+                methods=["PATCH"],
+                tags=tag,
+                summary=f"Update one of {res.path}",
+            )
+        if "delete" in res.ops:
+            router.add_api_route(
+                base + "/{id}",
+                _write(res, "delete"),
+                methods=["DELETE"],
+                tags=tag,
+                summary=f"Delete one of {res.path}",
+            )

@@ -1,0 +1,169 @@
+"""Business writes of the legacy API, each a thin call of the domain service of its BFF action.
+
+Bodies are strict (unknown fields 422) and typed like the BFF inputs; every rule beyond the input
+shape (state machine, stock, credit, balances, periods) is the service's. The services raise the
+events; the caller's unit of work commits or rolls the whole command back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsh.api.legacy.resource import Command
+from tsh.domain.accounting import posting
+from tsh.domain.identity.service import revoke_session
+from tsh.domain.money import has_valid_places
+from tsh.domain.sales import collections, consumer_payments, ordering
+from tsh.platform.auth.principal import Principal
+from tsh.platform.errors import Forbidden, Invalid, field_error
+
+MAX_AMOUNT = Decimal("1e15")
+Id = Annotated[int, Field(gt=0, le=2**63 - 1)]
+Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=2)]
+Side = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]
+Currency = Literal["IQD", "USD"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_places(amounts: list[tuple[str, Decimal]], currency: str) -> None:
+    """core.md §0 money input: IQD has no fractional dinars, USD at most 2 decimals."""
+    bad = [
+        field_error(name, "too many decimal places")
+        for name, v in amounts
+        if not has_valid_places(v, currency)
+    ]
+    if bad:
+        raise Invalid("Amounts exceed the currency's decimal places", code="INVALID_AMOUNT", details=bad)
+
+
+# -- orders: PATCH status (shipped / delivered / cancelled) ---------------------------------------
+
+
+class OrderStatus(Strict):
+    status: Literal["shipped", "delivered", "cancelled"]
+    reason: str | None = Field(None, min_length=1, max_length=500)
+    # order line id → serial numbers shipped on it (serialised products)
+    serial_numbers: dict[int, list[Annotated[str, Field(min_length=1, max_length=100)]]] | None = None
+
+
+async def order_status(session: AsyncSession, principal: Principal, row: Any, body: OrderStatus) -> Any:
+    if principal.role == "warehouse_staff" and body.status != "shipped":
+        raise Forbidden("Warehouse staff may only ship orders")
+    if body.status == "shipped":
+        return await ordering.ship_order(
+            session, order_id=row.id, by_user_id=principal.user_id, serial_numbers=body.serial_numbers
+        )
+    if body.status == "delivered":
+        return await ordering.deliver_order(session, order_id=row.id, by_user_id=principal.user_id)
+    # Cancelling refunds online payments to their method (RefundIssued), as the consumer's own cancel.
+    return await consumer_payments.cancel_own_order(
+        session,
+        customer_id=row.customer_id,
+        order_id=row.id,
+        reason=body.reason or "Cancelled in the back office",
+        by_user_id=principal.user_id,
+    )
+
+
+# -- payments: POST (ACC-16) -------------------------------------------------------------------
+
+
+class Allocation(Strict):
+    invoice_id: Id
+    amount: Amount  # in the invoice currency
+
+
+class NewPayment(Strict):
+    customer_id: Id
+    amount: Amount
+    currency: Currency
+    method: Literal["cash", "cheque", "bank_transfer"]
+    reference: str | None = Field(None, max_length=100)
+    allocations: list[Allocation] | None = Field(None, max_length=200)
+
+
+async def create_payment(session: AsyncSession, principal: Principal, row: Any, body: NewPayment) -> Any:
+    check_places([("amount", body.amount)], body.currency)
+    return await collections.record_payment(
+        session,
+        customer_id=body.customer_id,
+        amount=body.amount,
+        currency=body.currency,
+        method=body.method,
+        reference=body.reference,
+        channel="office",
+        collected_by_id=principal.user_id,
+        allocations=None
+        if body.allocations is None
+        else [(a.invoice_id, a.amount) for a in body.allocations],
+    )
+
+
+# -- journal entries: POST (ACC-08) --------------------------------------------------------------
+
+
+class EntryLine(Strict):
+    account_id: Id
+    debit: Side = Decimal(0)
+    credit: Side = Decimal(0)
+    branch_id: Id | None = None
+    customer_id: Id | None = None
+    memo: str | None = Field(None, max_length=500)
+
+
+class NewEntry(Strict):
+    date: dt.date
+    memo: str = Field(min_length=1, max_length=500)
+    currency: Currency
+    exchange_rate: Decimal | None = Field(None, gt=0, le=Decimal("1e9"), decimal_places=6)
+    lines: list[EntryLine] = Field(max_length=500)
+    reference: str | None = Field(None, max_length=100)
+
+
+async def create_entry(session: AsyncSession, principal: Principal, row: Any, body: NewEntry) -> Any:
+    return await posting.post_entry(
+        session,
+        journal="GEN",
+        entry_date=body.date,
+        currency=body.currency,
+        lines=[
+            posting.Line(
+                ln.account_id,
+                debit=ln.debit,
+                credit=ln.credit,
+                branch_id=ln.branch_id,
+                customer_id=ln.customer_id,
+                memo=ln.memo,
+            )
+            for ln in body.lines
+        ],
+        memo=body.memo,
+        source_type="manual",
+        source_id=None,
+        branch_id=None,
+        posted_by_id=principal.user_id,
+        exchange_rate=body.exchange_rate,
+        reference=body.reference,
+    )
+
+
+# -- sessions: DELETE = revoke (SEC-12) ------------------------------------------------------------
+
+
+async def revoke(session: AsyncSession, principal: Principal, row: Any, body: None) -> Any:
+    await revoke_session(session, session_id=row.id, reason="revoked_by_security")
+    return row
+
+
+ORDER_STATUS = Command(order_status, OrderStatus)
+PAYMENT = Command(create_payment, NewPayment)
+JOURNAL_ENTRY = Command(create_entry, NewEntry)
+SESSION_REVOKE = Command(revoke)
