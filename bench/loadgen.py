@@ -36,13 +36,21 @@ class Result:
 
     def row(self) -> str:
         mean = statistics.fmean(self.latencies_ms) if self.latencies_ms else float("nan")
-        return (f"{self.label:<44} {self.rps:>9.0f} req/s  p50 {self.pct(50):6.2f} ms  "
-                f"p95 {self.pct(95):6.2f} ms  p99 {self.pct(99):6.2f} ms  mean {mean:6.2f} ms  "
-                f"errors {self.errors}  statuses {dict(sorted(self.statuses.items()))}")
+        return (
+            f"{self.label:<44} {self.rps:>9.0f} req/s  p50 {self.pct(50):6.2f} ms  "
+            f"p95 {self.pct(95):6.2f} ms  p99 {self.pct(99):6.2f} ms  mean {mean:6.2f} ms  "
+            f"errors {self.errors}  statuses {dict(sorted(self.statuses.items()))}"
+        )
 
 
-def build_request(host: str, port: int, path: str, headers: dict[str, str] | None = None,
-                  method: str = "GET", body: bytes = b"") -> bytes:
+def build_request(
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    method: str = "GET",
+    body: bytes = b"",
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     if body:
@@ -77,8 +85,16 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int]:
     return status, size
 
 
-async def run_load(label: str, host: str, port: int, request: bytes, *, connections: int = 64,
-                   duration_s: float = 10.0, warmup_s: float = 2.0) -> Result:
+async def run_load(
+    label: str,
+    host: str,
+    port: int,
+    request: bytes,
+    *,
+    connections: int = 64,
+    duration_s: float = 10.0,
+    warmup_s: float = 2.0,
+) -> Result:
     result = Result(label)
     stop_at = 0.0
     measuring = False

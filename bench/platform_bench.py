@@ -46,12 +46,16 @@ def main() -> None:
         with running_server({**base, **env}, workers=args.workers) as port:
             headers = {"Authorization": f"Bearer {login(port, USER)}"} if needs_token else {}
             request = build_request("127.0.0.1", port, path, headers)
-            result = run_async(run_load(label, "127.0.0.1", port, request, connections=args.connections,
-                                        duration_s=args.duration))
+            result = run_async(
+                run_load(
+                    label, "127.0.0.1", port, request, connections=args.connections, duration_s=args.duration
+                )
+            )
             results.append(result)
             print(result.row(), flush=True)
     bare = results[0].rps
-    print(f"\nworkers={args.workers} connections={args.connections} duration={args.duration}s db={args.database_url}")
+    print(f"\nworkers={args.workers} connections={args.connections} duration={args.duration}s")
+    print(f"database={args.database_url}")
     for r in results[1:]:
         print(f"{r.label:<44} {100 * r.rps / bare:5.1f} % of the bare endpoint's throughput")
 

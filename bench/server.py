@@ -35,11 +35,16 @@ def prepare_database(database_url: str, profile: str = "demo") -> None:
 def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterator[int]:
     port = free_port()
     env = {
-        **os.environ, "TSH_ENV": "dev", "TSH_ACCESS_LOG": "false", "TSH_LOG_LEVEL": "WARNING",
-        "TSH_RATE_LIMIT_DEFAULT": "100000000/minute", **env_overrides,
+        **os.environ,
+        "TSH_ENV": "dev",
+        "TSH_ACCESS_LOG": "false",
+        "TSH_LOG_LEVEL": "WARNING",
+        "TSH_RATE_LIMIT_DEFAULT": "100000000/minute",
+        **env_overrides,
     }
-    proc = subprocess.Popen([TSH, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
-                            env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [TSH, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"], env=env, cwd=ROOT
+    )
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -62,7 +67,8 @@ def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterat
 
 def login(port: int, email: str, password: str = "demo1234") -> str:
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/auth/login", method="POST",
+        f"http://127.0.0.1:{port}/api/auth/login",
+        method="POST",
         data=json.dumps({"email": email, "password": password}).encode(),
         headers={"Content-Type": "application/json"},
     )
