@@ -1,0 +1,95 @@
+"""Roles (403), missing Idempotency-Key (400) and another owner's objects (404) on every endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bff.pos.conftest import ACCOUNTANT, CASHIER1, CASHIER2, CONSUMER, SALESPERSON, Pos, iqd
+from tsh.bff.spec import REGISTRY
+from tsh.main import load_apps
+
+ENDPOINTS = [
+    ("GET", "/dashboard"),
+    ("GET", "/products?terminal_id=1"),
+    ("POST", "/shifts"),
+    ("GET", "/shifts/current"),
+    ("POST", "/shifts/1/closure"),
+    ("GET", "/shifts"),
+    ("GET", "/cash-drawer"),
+    ("POST", "/cash-drawer/movements"),
+    ("POST", "/transactions"),
+    ("GET", "/transactions/1"),
+    ("PUT", "/transactions/1/lines"),
+    ("POST", "/transactions/1/payments"),
+    ("DELETE", "/transactions/1?reason=x"),
+    ("POST", "/transactions/1/refunds"),
+    ("GET", "/transactions"),
+    ("GET", "/reports/sales?from=2024-01-01&to=2024-01-02"),
+]
+IDEMPOTENT = [
+    "/shifts",
+    "/shifts/1/closure",
+    "/cash-drawer/movements",
+    "/transactions/1/payments",
+    "/transactions/1/refunds",
+]
+
+
+def test_sixteen_endpoints_declared() -> None:
+    load_apps()
+    pos = [s for s in REGISTRY if s.app == "pos"]
+    assert len(pos) == 16
+    assert {s.idempotency for s in pos if s.id in ("POS-03", "POS-05", "POS-08", "POS-12", "POS-14")} == {
+        "required"
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+async def test_other_roles_get_403(pos: Pos, method: str, path: str) -> None:
+    forbidden = [SALESPERSON, CONSUMER] + ([CASHIER1] if path.startswith("/reports") else [ACCOUNTANT])
+    for email in forbidden:
+        r = await pos.send(email, method, path, {} if method != "GET" else None)
+        assert r.status_code == 403, (email, method, path, r.text)
+        assert r.json()["error_code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("path", IDEMPOTENT)
+async def test_missing_idempotency_key_is_400(pos: Pos, path: str) -> None:
+    r = await pos.send(CASHIER1, "POST", path, {}, key=None)
+    assert r.status_code == 400 and r.json()["error_code"] == "IDEMPOTENCY_KEY_REQUIRED"
+
+
+async def test_another_cashiers_objects_are_404(pos: Pos) -> None:
+    product = await pos.product()
+    async with pos.shift(CASHIER1) as shift:
+        open_sale = await pos.sale(CASHIER1, [{"product_id": product["id"], "qty": 1}])
+        sid, tid = shift["id"], open_sale["id"]
+        before = await pos.snapshot()
+        calls = [
+            ("GET", f"/transactions/{tid}", None),
+            ("PUT", f"/transactions/{tid}/lines", {"lines": []}),
+            (
+                "POST",
+                f"/transactions/{tid}/payments",
+                {"tenders": [{"method": "cash", "amount": open_sale["total"]}]},
+            ),
+            ("DELETE", f"/transactions/{tid}?reason=x", None),
+            (
+                "POST",
+                f"/transactions/{tid}/refunds",
+                {"lines": [{"line_id": 1, "qty": 1}], "method": "cash", "reason": "x"},
+            ),
+            ("POST", f"/shifts/{sid}/closure", {"counted_cash": [iqd(0)], "note": "x"}),
+            ("GET", f"/cash-drawer?shift_id={sid}", None),
+            ("GET", f"/transactions?shift_id={sid}", None),
+        ]
+        for method, path, body in calls:
+            r = await pos.send(CASHIER2, method, path, body)
+            assert r.status_code == 404, (method, path, r.text)
+        assert await pos.snapshot() == before
+        # Path ids must be positive integers.
+        assert (await pos.get(CASHIER1, "/transactions/abc")).status_code == 422
+        assert (await pos.get(CASHIER1, "/transactions/0")).status_code == 422
+        assert (await pos.get(CASHIER1, f"/transactions/{2**40}")).status_code == 404
+        r = await pos.send(CASHIER1, "POST", "/transactions", {"customer_id": 2**40}, key=None)
+        assert r.status_code == 422
