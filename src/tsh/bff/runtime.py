@@ -28,7 +28,7 @@ from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.cache.backend import CacheError, Entry
 from tsh.platform.cache.tags import entry_tags
 from tsh.platform.db.uow import unit_of_work
-from tsh.platform.errors import AppError, Forbidden
+from tsh.platform.errors import AppError, Forbidden, NotFound
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.handlers import error_response
 from tsh.platform.http.json import dumps
@@ -37,6 +37,7 @@ from tsh.platform.idempotency import fingerprint, validate_key
 from tsh.platform.metrics import CACHE, IDEMPOTENT_REPLAYS
 
 log = logging.getLogger("tsh.bff")
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integer columns
 STAFF_EXCLUDED = frozenset({"consumer", "partner", "wholesale_client"})
 JSON = "application/json"
 
@@ -76,6 +77,8 @@ def _path_ids(spec: EndpointSpec, request: Request) -> dict[str, int]:
             out[name] = int(raw)
     if errors:
         raise validation_error(errors)
+    if any(value > MAX_ROW_ID for value in out.values()):
+        raise NotFound()  # a well-formed id no row can have
     return out
 
 

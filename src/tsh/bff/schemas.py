@@ -33,7 +33,7 @@ class Query(BaseModel):
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=2000)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{7,15}$")]
-Id = Annotated[int, Field(gt=0, lt=2**53)]
+Id = Annotated[int, Field(gt=0, le=2**31 - 1)]  # ids are 32-bit integer columns
 Qty = Annotated[int, Field(gt=0, le=100_000)]
 Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 

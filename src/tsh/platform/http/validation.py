@@ -38,10 +38,20 @@ def details_from(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [{"field": field_path(e.get("loc", ())), "issue": _issue(e)} for e in errors]
 
 
+BUSINESS_CODE_PREFIX = "code:"
+
+
 def validation_error(errors: Iterable[Mapping[str, Any]]) -> AppError:
-    return AppError(
-        "The request is invalid", code="VALIDATION_ERROR", status=422, details=details_from(errors)
-    )
+    """422 VALIDATION_ERROR, or the contract's specific code (e.g. INVALID_AMOUNT) when a
+    validator raised `PydanticCustomError("code:INVALID_AMOUNT", ...)`."""
+    error_list = list(errors)
+    code = "VALIDATION_ERROR"
+    for err in error_list:
+        kind = str(err.get("type", ""))
+        if kind.startswith(BUSINESS_CODE_PREFIX):
+            code = kind[len(BUSINESS_CODE_PREFIX) :]
+            break
+    return AppError("The request is invalid", code=code, status=422, details=details_from(error_list))
 
 
 def parse_json_body(model: type[M], raw: bytes) -> M:
