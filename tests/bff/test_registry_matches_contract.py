@@ -35,7 +35,7 @@ def _contract_rows(app: str) -> dict[str, dict[str, str]]:
     rows: dict[str, dict[str, str]] = {}
     for line in (CONTRACT / f"{app}.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 11 and re.fullmatch(r"[A-Z]{3}-\d\d", cells[0]):
+        if len(cells) >= 11 and re.fullmatch(r"[A-Z]{2,3}-\d\d", cells[0]):
             rows[cells[0]] = dict(
                 zip(
                     ["id", "method", "path", "kind", "purpose", "roles", "scope", "cache", "events"],

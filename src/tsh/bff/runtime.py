@@ -31,9 +31,9 @@ from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.handlers import error_response
+from tsh.platform.http.idempotent import idempotency_key, run_idempotent
 from tsh.platform.http.json import dumps
 from tsh.platform.http.validation import parse_json_body, parse_params, validation_error
-from tsh.platform.idempotency import fingerprint, validate_key
 from tsh.platform.metrics import CACHE, IDEMPOTENT_REPLAYS
 
 log = logging.getLogger("tsh.bff")
@@ -225,51 +225,18 @@ class EndpointRunner:
         self, ctx: AppContext, request: Request, principal: Principal, scope: Scope
     ) -> Response:
         spec = self.spec
-        raw_key = request.headers.get("idempotency-key")
-        if raw_key is None and spec.idempotency == "required":
-            raise AppError(
-                "This action needs an Idempotency-Key header", code="IDEMPOTENCY_KEY_REQUIRED", status=400
-            )
-        key = validate_key(raw_key) if raw_key is not None else None
+        key = idempotency_key(request, required=spec.idempotency == "required")
         body = await request.body()
         kwargs = self._inputs(request, body)
-        if key is not None:
-            replay = await ctx.idempotency.claim(
-                user_id=principal.user_id,
-                key=key,
-                method=spec.method,
-                path=request.url.path,
-                request_hash=fingerprint(
-                    spec.method, request.url.path + "?" + str(request.query_params), body
-                ),
-            )
-            if replay is not None:
-                IDEMPOTENT_REPLAYS.labels(spec.id).inc()
-                return Response(
-                    replay.body,
-                    status_code=replay.status,
-                    media_type=JSON,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-        try:
-            status, payload = await self._execute(ctx, request, principal, scope, kwargs)
-        except AppError as exc:
-            if key is not None and exc.status < 500:
-                response = error_response(request, exc)
-                await ctx.idempotency.complete(
-                    user_id=principal.user_id, key=key, status=exc.status, body=bytes(response.body)
-                )
-                return response
-            if key is not None:
-                await ctx.idempotency.release(user_id=principal.user_id, key=key)
-            raise
-        except BaseException:
-            if key is not None:
-                await ctx.idempotency.release(user_id=principal.user_id, key=key)
-            raise
-        if key is not None:
-            await ctx.idempotency.complete(user_id=principal.user_id, key=key, status=status, body=payload)
-        return Response(payload, status_code=status, media_type=JSON)
+        return await run_idempotent(
+            request,
+            ctx.idempotency,
+            user_id=principal.user_id,
+            key=key,
+            body=body,
+            execute=lambda: self._execute(ctx, request, principal, scope, kwargs),
+            on_replay=IDEMPOTENT_REPLAYS.labels(spec.id).inc,
+        )
 
     async def _execute(
         self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, kwargs: dict[str, Any]

@@ -14,11 +14,9 @@ from starlette.responses import Response
 from tsh.context import AppContext
 from tsh.platform.auth.principal import Principal
 from tsh.platform.db.uow import unit_of_work
-from tsh.platform.errors import AppError
-from tsh.platform.http.handlers import error_response
+from tsh.platform.http.idempotent import idempotency_key, run_idempotent
 from tsh.platform.http.json import dumps
 from tsh.platform.http.validation import parse_params, validation_error
-from tsh.platform.idempotency import fingerprint, validate_key
 
 JSON = "application/json"
 NO_CACHE = {"Cache-Control": "private, no-store"}
@@ -89,46 +87,20 @@ async def run_write(
     Call it after the role check: a missing required key is 400 before body validation.
     """
     ctx = context(request)
-    raw_key = request.headers.get("idempotency-key")
-    if raw_key is None and key_required:
-        raise AppError(
-            "This write needs an Idempotency-Key header", code="IDEMPOTENCY_KEY_REQUIRED", status=400
-        )
-    key = validate_key(raw_key) if raw_key is not None else None
+    key = idempotency_key(request, required=key_required)
     body = await request.body()
-    if key is not None:
-        path = request.url.path
-        replay = await ctx.idempotency.claim(
-            user_id=principal.user_id,
-            key=key,
-            method=request.method,
-            path=path,
-            request_hash=fingerprint(request.method, path + "?" + str(request.query_params), body),
-        )
-        if replay is not None:
-            return Response(
-                replay.body,
-                status_code=replay.status,
-                media_type=JSON,
-                headers={"Idempotent-Replayed": "true"},
-            )
-    try:
+
+    async def execute() -> tuple[int, bytes]:
         async with unit_of_work(ctx.db, ctx.bus) as session:
             payload = dumps(await action(session, body))
-    except AppError as exc:
-        if key is not None and exc.status < 500:
-            response = error_response(request, exc)
-            await ctx.idempotency.complete(
-                user_id=principal.user_id, key=key, status=exc.status, body=bytes(response.body)
-            )
-            return response
-        if key is not None:
-            await ctx.idempotency.release(user_id=principal.user_id, key=key)
-        raise
-    except BaseException:
-        if key is not None:
-            await ctx.idempotency.release(user_id=principal.user_id, key=key)
-        raise
-    if key is not None:
-        await ctx.idempotency.complete(user_id=principal.user_id, key=key, status=status, body=payload)
-    return Response(payload, status_code=status, media_type=JSON, headers=NO_CACHE)
+        return status, payload
+
+    return await run_idempotent(
+        request,
+        ctx.idempotency,
+        user_id=principal.user_id,
+        key=key,
+        body=body,
+        execute=execute,
+        headers=NO_CACHE,
+    )
