@@ -7,10 +7,8 @@ pushed onto the largest line of each side so that both sides add up to round(tot
 Numbers are `JE-YYYY-000001`, one gapless sequence per year of the entry date, across journals.
 Concurrency: the next number is max()+1 of the year's numbers, read under a transaction-scoped lock
 held until commit. On PostgreSQL that is `pg_advisory_xact_lock(_NUMBER_LOCK, year)` (no table or
-model needed, released by commit or rollback). On SQLite the database write lock plays that part:
-the driver only opens a transaction at the first write, so a no-op UPDATE takes the lock before the
-max() is read (without it two concurrent sessions read the same max and one fails on the unique
-number). The max() is a range scan on the unique index of `number` (fixed width, so any
+model needed, released by commit or rollback). On SQLite every command's transaction already
+holds the database write lock from its start (`Database.command_session`, BEGIN IMMEDIATE). The max() is a range scan on the unique index of `number` (fixed width, so any
 collation orders it correctly); a year past 999,999 entries continues with 7 digits. The unique
 constraint on `number` backs this up: a bug here fails loudly instead of duplicating a number.
 
@@ -74,13 +72,6 @@ def _db_key(session: AsyncSession) -> str:
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-async def _take_write_lock(session: AsyncSession) -> None:
-    """SQLite: hold the database write lock from here to commit, so reads that decide a write are
-    not raced. The driver opens a transaction only at the first write, so a no-op UPDATE does it."""
-    if not _is_postgres(session):
-        await session.execute(text("UPDATE journals SET code = code WHERE 1 = 0"))
 
 
 def clear_id_cache() -> None:
@@ -189,8 +180,6 @@ async def _check_tax_period(session: AsyncSession, on: date, source_type: str) -
 async def _next_number(session: AsyncSession, year: int) -> str:
     if _is_postgres(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:k, :y)"), {"k": _NUMBER_LOCK, "y": year})
-    else:
-        await _take_write_lock(session)
     prefix = f"JE-{year}-"
     width, last = _NUMBER_WIDTH, 0
     while True:
@@ -321,7 +310,6 @@ async def post_entry(
         rate = exchange_rate
     else:
         rate = await rate_in_force(session, entry_date)
-    await _take_write_lock(session)  # SQLite: the period and the number are read under it
     period_id = await _open_period(session, entry_date)
     await _check_tax_period(session, entry_date, source_type)
     base = _base_amounts(lines, currency, rate)
@@ -416,7 +404,6 @@ async def reverse_entry(
     409 ALREADY_REVERSED, 409 PERIOD_CLOSED for entry_date. Whether a caller may reverse a system
     entry (422 SYSTEM_ENTRY) is the caller's rule: sub-ledgers reverse their own entries here.
     """
-    await _take_write_lock(session)
     original = await session.scalar(
         select(JournalEntry)
         .where(JournalEntry.id == entry_id)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 from tsh.domain.aftersales.models import Job, Part, PartRequest, PartRequestLine, PartStock, ServiceRequest
 from tsh.domain.events import raise_event
-from tsh.domain.sales.common import lock_rows
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 CLOSED_JOB_STATUSES = ("completed", "cancelled")
@@ -48,7 +47,6 @@ async def lock_stock(
     """Lock (part-id order) the branch's stock rows of these parts, creating missing ones."""
     ids = sorted(set(part_ids))
     await session.flush()
-    await lock_rows(session, PartStock, PartStock.branch_id == branch_id, PartStock.part_id.in_(ids))
     stmt = (
         select(PartStock)
         .where(PartStock.branch_id == branch_id, PartStock.part_id.in_(ids))

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import LEAVE_TYPES, Employee, LeaveBalance, LeaveRequest, PublicHoliday
-from tsh.domain.sales.common import business_today, lock_rows
+from tsh.domain.sales.common import business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 
@@ -84,7 +84,6 @@ async def _employee(session: AsyncSession, employee_id: int) -> Employee:
 async def _balance(session: AsyncSession, employee: Employee, year: int, type_: str) -> LeaveBalance:
     """The (employee, year, type) balance row, locked; created with the default entitlement."""
     where = (LeaveBalance.employee_id == employee.id, LeaveBalance.year == year, LeaveBalance.type == type_)
-    await lock_rows(session, LeaveBalance, *where)
     row = await session.scalar(select(LeaveBalance).where(*where).with_for_update())
     if row is None:
         entitled = Decimal(employee.annual_leave_days) if type_ == "annual" else DEFAULT_ENTITLEMENTS[type_]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -48,12 +48,6 @@ from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 UNCOUNTED = ("ignore", "zero")
-
-
-async def _write_lock(session: AsyncSession) -> None:
-    await session.flush()
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(text("UPDATE counts SET status = status WHERE 1 = 0"))
 
 
 async def _movements_since(
@@ -112,7 +106,7 @@ async def start_count(
             raise NotFound("Category not found", code="CATEGORY_NOT_FOUND")
     branch_id = await warehouse_branch(session, warehouse_id)
     # Serialise the starts of one warehouse: the overlap check must see every open count.
-    await _write_lock(session)
+    await session.flush()
     await session.execute(select(Warehouse.id).where(Warehouse.id == warehouse_id).with_for_update())
     pids = await _scope_products(session, warehouse_id, scope, category_id, product_ids)
     if not pids:
@@ -162,7 +156,7 @@ async def start_count(
 
 async def _locked_open(session: AsyncSession, count_id: int) -> Count:
     """The count with its lines, locked; 404 COUNT_NOT_FOUND, 409 COUNT_CLOSED."""
-    await _write_lock(session)
+    await session.flush()
     count = await session.scalar(
         select(Count)
         .where(Count.id == count_id)

@@ -6,7 +6,8 @@ on hand unchanged, see StockMovement.on_hand_after). `stock_invariant_violations
 
 Concurrency: rows are locked with SELECT ... FOR UPDATE in product-id order (then warehouse order
 where several warehouses are touched), so two commands touching the same products never deadlock;
-on SQLite, which has no row locks, the database write lock is taken instead (`_take_write_lock`).
+on SQLite, which has no row locks, every command's transaction holds the database write lock from
+its start (`Database.command_session`, BEGIN IMMEDIATE).
 The CHECK constraints (on_hand >= 0, reserved >= 0) back the checks up. Changes go through the ORM
 so the delta-sync hook bumps StockLevel.version.
 
@@ -27,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,13 +55,6 @@ def _stock_changed(session: AsyncSession, warehouse_id: int, product_ids: Iterab
     )
 
 
-async def _take_write_lock(session: AsyncSession) -> None:
-    """SQLite has no row locks and its driver opens a transaction only at the first write: a no-op
-    UPDATE takes the database write lock now, so the rows read next cannot change before commit."""
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(text("UPDATE stock_levels SET version = version WHERE 1 = 0"))
-
-
 def _positive(qty: int, field: str) -> None:
     if qty <= 0:
         raise Invalid("Quantity must be positive", details=[field_error(field, "must be greater than 0")])
@@ -75,7 +69,6 @@ async def lock_levels(
         return {}
     # Write the caller's pending changes first: populate_existing would otherwise overwrite them.
     await session.flush()
-    await _take_write_lock(session)
     stmt = (
         select(StockLevel)
         .where(StockLevel.warehouse_id == warehouse_id, StockLevel.product_id.in_(ids))
@@ -186,7 +179,6 @@ async def release(session: AsyncSession, *, order_line_ids: Sequence[int]) -> No
     """Delete the reservations of these order lines and lower `reserved` by their quantities."""
     if not order_line_ids:
         return
-    await _take_write_lock(session)
     rows = list(
         await session.scalars(
             select(StockReservation)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -54,9 +54,6 @@ async def _changed(session: AsyncSession, transfer: Transfer) -> None:
 async def _locked(session: AsyncSession, transfer_id: int, *, expected: str) -> Transfer:
     """The transfer with its lines, locked; 404 TRANSFER_NOT_FOUND, 409 INVALID_STATE."""
     await session.flush()
-    if session.get_bind().dialect.name != "postgresql":
-        # SQLite: take the database write lock before reading the status the command depends on.
-        await session.execute(text("UPDATE transfers SET status = status WHERE 1 = 0"))
     transfer = await session.scalar(
         select(Transfer)
         .where(Transfer.id == transfer_id)

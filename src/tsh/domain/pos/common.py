@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.events import raise_event
@@ -124,20 +124,8 @@ def no_open_shift(*, screen: bool = False) -> AppError:
     return Conflict("You have no open shift", code="NO_OPEN_SHIFT")
 
 
-async def write_lock(session: AsyncSession, model: type[Shift] | type[PosTransaction], row_id: int) -> None:
-    """On SQLite, take the database write lock now with a no-op UPDATE of the row.
-
-    The SQLite driver begins a transaction only at the first write, so the reads before it see no
-    stable snapshot; writing first makes the command's reads and writes one serialised unit (the
-    role FOR UPDATE plays on PostgreSQL, where this is not needed).
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(update(model).where(model.id == row_id).values(id=model.id))
-
-
 async def lock_shift(session: AsyncSession, shift_id: int) -> Shift:
     """The shift row, locked for the rest of the transaction (the drawer's lock)."""
-    await write_lock(session, Shift, shift_id)
     stmt = select(Shift).where(Shift.id == shift_id).with_for_update()
     return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
 
@@ -227,7 +215,6 @@ async def load_sale(
     elif actor.scope == "branch":
         stmt = stmt.where(PosTransaction.branch_id == actor.branch_id)
     if lock:
-        await write_lock(session, PosTransaction, sale_id)
         stmt = stmt.with_for_update(of=PosTransaction).execution_options(populate_existing=True)
     sale = (await session.execute(stmt)).scalar_one_or_none()
     if sale is None:

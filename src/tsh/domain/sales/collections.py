@@ -24,7 +24,7 @@ from tsh.domain.customers.models import Customer
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import Media
 from tsh.domain.money import convert, round_money
-from tsh.domain.sales.common import business_today, lock_rows, new_number
+from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import UNPAID_INVOICE_STATUSES, Invoice, Order, Payment, PaymentAllocation
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Invalid, NotFound, field_error
@@ -50,7 +50,6 @@ async def _lock_invoices(
         where.append(Invoice.status.in_(UNPAID_INVOICE_STATUSES))
     else:
         where.append(Invoice.id.in_(invoice_ids))
-    await lock_rows(session, Invoice, *where)
     stmt = (
         select(Invoice)
         .where(*where)

@@ -5,11 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import ColumnElement, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 BUSINESS_TZ = ZoneInfo("Asia/Baghdad")
 EARTH_RADIUS_M = 6_371_000.0
@@ -40,17 +36,3 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     dp, dl = p2 - p1, math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
-async def lock_rows(session: AsyncSession, model: Any, *where: ColumnElement[bool]) -> None:
-    """Make a following `SELECT ... FOR UPDATE` of these rows safe on SQLite too.
-
-    PostgreSQL locks the rows with the SELECT itself. SQLite has no row locks and the driver runs
-    SELECTs outside the write transaction, so two commands could read the same balance and both
-    write it; a no-op UPDATE first takes the database write lock for the rest of the transaction
-    (other writers wait on busy_timeout), which serialises those commands.
-    """
-    if (await session.connection()).dialect.name == "sqlite":
-        await session.execute(
-            update(model).where(*where).values(id=model.id).execution_options(synchronize_session=False)
-        )

@@ -36,7 +36,7 @@ from tsh.domain.identity.models import User
 from tsh.domain.inventory import stock
 from tsh.domain.money import convert, round_money
 from tsh.domain.organisation.models import Warehouse
-from tsh.domain.sales.common import business_today, lock_rows, new_number
+from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import (
     CANCELLABLE_ORDER_STATUSES,
     UNPAID_INVOICE_STATUSES,
@@ -129,7 +129,6 @@ async def place_order(
     Emits OrderCreated and StockChanged (plus confirm_order's events).
     """
     # Locked: concurrent orders of one customer pass the credit check one at a time.
-    await lock_rows(session, Customer, Customer.id == customer_id)
     customer = (
         await session.execute(
             select(Customer)
@@ -277,7 +276,6 @@ async def place_order(
 async def _locked_order(session: AsyncSession, order_id: int) -> Order:
     """The order with its lines and invoice, locked and freshly read (pending changes flushed first)."""
     await session.flush()
-    await lock_rows(session, Order, Order.id == order_id)
     order = (
         await session.execute(
             select(Order)
