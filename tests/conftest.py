@@ -76,9 +76,8 @@ async def settings() -> AsyncIterator[Settings]:
 
 @pytest.fixture(scope="session")
 async def seeded(settings: Settings) -> Settings:
-    from tsh.seed import run_seed
-
     from tsh.platform.db.migrate import upgrade
+    from tsh.seed import run_seed
 
     await asyncio.to_thread(upgrade, settings.database_url)
     await run_seed(settings, profile="demo", reset=False, if_empty=False)

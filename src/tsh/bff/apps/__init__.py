@@ -1,4 +1,5 @@
 """One package per Flutter app; importing this package registers every declaration."""
-import tsh.bff.apps.salesperson  # noqa: F401
-import tsh.bff.apps.consumer  # noqa: F401
-import tsh.bff.apps.pos  # noqa: F401
+
+from tsh.bff.apps import consumer, pos, salesperson
+
+__all__ = ["consumer", "pos", "salesperson"]

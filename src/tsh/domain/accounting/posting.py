@@ -8,8 +8,9 @@ Numbers are `JE-YYYY-000001`, one gapless sequence per year of the entry date, a
 Concurrency: the next number is max()+1 of the year's numbers, read under a transaction-scoped lock
 held until commit. On PostgreSQL that is `pg_advisory_xact_lock(_NUMBER_LOCK, year)` (no table or
 model needed, released by commit or rollback). On SQLite every command's transaction already
-holds the database write lock from its start (`Database.command_session`, BEGIN IMMEDIATE). The max() is a range scan on the unique index of `number` (fixed width, so any
-collation orders it correctly); a year past 999,999 entries continues with 7 digits. The unique
+holds the database write lock from its start (`Database.command_session`, BEGIN IMMEDIATE).
+The max() is a range scan on the unique index of `number` (fixed width, so any collation orders it
+correctly); a year past 999,999 entries continues with 7 digits. The unique
 constraint on `number` backs this up: a bug here fails loudly instead of duplicating a number.
 
 Posting reads its fiscal period FOR SHARE, so a concurrent period closure (an UPDATE of that row)
