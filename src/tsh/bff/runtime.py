@@ -20,6 +20,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from tsh.bff.call import Call, Created, scope_marker
+from tsh.bff.read_your_writes import mark_write, screen_session
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
 from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
@@ -141,7 +142,7 @@ class EndpointRunner:
     ) -> Response:
         spec = self.spec
         kwargs = self._inputs(request, None)
-        async with ctx.db.read_session() as session:
+        async with await screen_session(ctx, principal.user_id) as session:
             call = Call(
                 spec=spec,
                 ctx=ctx,
@@ -269,6 +270,7 @@ class EndpointRunner:
             )
             data = dumps(result)
         # The unit of work has committed and published (invalidated) by now.
+        await mark_write(ctx, principal.user_id)
         meta = metadata(request_id=state["request_id"], started=state["started"])
         return status, success_bytes(data, meta)
 

@@ -76,6 +76,10 @@ class Database:
         """The session of a business command (unit of work): serialised on SQLite."""
         return self._command()
 
+    @property
+    def has_replica(self) -> bool:
+        return self.replica_engine is not self.engine
+
     def read_session(self) -> AsyncSession:
         """A session for screens; may be served by the replica."""
         return self._reader()
