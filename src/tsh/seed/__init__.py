@@ -32,10 +32,10 @@ from tsh.seed import (
     catalog,
     customers,
     field,
+    finance,
     history,
     hr,
     inventory,
-    ledger,
     organisation,
     people,
     pos,
@@ -87,7 +87,7 @@ async def run_seed(
             organisation.generate(ctx)
             people.generate(ctx, role_ids=ref.role_ids, password_hash=password_hash)
             await writer.flush()  # staff users exist before the customers that name their salesperson
-            books = ledger.setup(ctx, ref)
+            books = finance.setup(ctx, ref)
             customers.tiers(ctx)
             cat = catalog.generate(ctx, ref)
             customers.generate(ctx, cat, role_ids=ref.role_ids)
@@ -126,9 +126,9 @@ async def run_seed(
             await writer.update("pos_lines", till.refunded_lines)
             if books.summary_mode:
                 books.flush_summaries()
-            ledger.tax_returns(ctx, books)
-            ledger.statement_lines(ctx, books)
-            period_updates = ledger.close_years(ctx, books)
+            finance.tax_returns(ctx, books)
+            finance.statement_lines(ctx, books)
+            period_updates = finance.close_years(ctx, books)
             await writer.flush()
             await writer.update("fiscal_periods", period_updates)
             await writer.update("journal_entries", books.summary_totals)

@@ -38,6 +38,7 @@ REFERENCE_TABLES = frozenset(
 _SQLITE_BATCH = 20_000
 
 _Filler = Callable[[], Any]
+_MISSING = object()
 
 
 class IdAllocator:
@@ -94,17 +95,22 @@ class _TablePlan:
                 self.fillers[column.name] = _call(default.arg)  # type: ignore[attr-defined]
             else:
                 self.fillers[column.name] = _none
+        self.spec = [(n, p, self.fillers[n]) for n, p in zip(self.columns, self.processors, strict=True)]
         self.placeholders = ", ".join("?" for _ in self.columns)
         quoted = ", ".join(f'"{c}"' for c in self.columns)
         self.sqlite_insert = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({self.placeholders})'
 
     def record(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        get = row.get
         out: list[Any] = []
-        for name, proc in zip(self.columns, self.processors, strict=True):
-            value = row[name] if name in row else self.fillers[name]()
+        append = out.append
+        for name, proc, filler in self.spec:
+            value = get(name, _MISSING)
+            if value is _MISSING:
+                value = filler()
             if proc is not None and value is not None:
                 value = proc(value)
-            out.append(value)
+            append(value)
         return tuple(out)
 
 

@@ -129,7 +129,9 @@ def generate(ctx: SeedContext, ref: Reference) -> Catalog:
             tax = lux if luxury else gst0
             sku = f"{sub.sku}-{brand[:3].upper().replace('+', 'X')}-{pid:05d}"
             prefix = BRAND_PREFIX.get(brand, "629")
-            barcode = ean13(f"{prefix}{pid:09d}"[:12])
+            # GS1 prefix, a manufacturer number per brand, the item number: 12 digits + check digit.
+            maker = sum(ord(ch) * (i + 7) for i, ch in enumerate(brand)) % 9000 + 1000
+            barcode = ean13(f"{prefix}{maker:04d}{pid % 100_000:05d}")
             created = launch + dt.timedelta(days=rng.randint(0, 400 + history_days))
             if created > ctx.now:
                 created = ctx.now - dt.timedelta(days=rng.randint(1, 20))
@@ -195,8 +197,13 @@ def generate(ctx: SeedContext, ref: Reference) -> Catalog:
     return cat
 
 
+# Editions of models sold in one version only (appliances, TVs, receivers ...).
+EDITIONS = [("", "", Decimal("1")), ("Plus", "بلس", Decimal("1.12")), ("Pro", "برو", Decimal("1.25")),
+            ("2026 model", "موديل 2026", Decimal("1.06")), ("Lite", "لايت", Decimal("0.9"))]  # fmt: skip
+
+
 def _variant(sub: SubSpec, n: int) -> tuple[str, str, Decimal]:
-    storages = sub.storages or [("", "", Decimal("1"))]
+    storages = sub.storages or ([("", "", Decimal("1"))] if sub.colored else EDITIONS)
     colors = COLORS if sub.colored else [("", "")]
     s_en, s_ar, mult = storages[n % len(storages)]
     c_en, c_ar = colors[(n // len(storages)) % len(colors)]

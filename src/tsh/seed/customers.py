@@ -251,8 +251,8 @@ def generate(ctx: SeedContext, cat: Catalog, *, role_ids: dict[str, int]) -> Non
                 behaviour=behaviour,
             )
             c.lat, c.lng = _near(ctx, bi["lat"], bi["lng"])
-            owner_en, _ = names.person(rng, female_share=0.05)
-            shop_en, _shop_ar = names.shop(rng)
+            owner_en, owner_ar = names.person(rng, female_share=0.05)
+            shop_en, shop_ar = names.shop(rng)
             district = rng.choice(names.DISTRICTS[city])
             c.addresses.append(_address(ctx, c, "Shop", city, district, 1.0))
             # Salesperson 1 and 2 got their first shops early; a few shops of everyone are new this month.
@@ -261,7 +261,10 @@ def generate(ctx: SeedContext, cat: Catalog, *, role_ids: dict[str, int]) -> Non
                 if k < prof.retail_per_salesperson - 2
                 else (ctx.today - dt.timedelta(days=rng.randint(1, 20)))
             )
-            customer_row(c, owner_en, f"{shop_en} - {district}", city, created)
+            if rng.random() < 0.4:  # many shops were registered with their Arabic names
+                customer_row(c, owner_ar, shop_ar, city, created)
+            else:
+                customer_row(c, owner_en, f"{shop_en} - {district}", city, created)
             own.append(c)
         retail[s.user_id] = own
 
@@ -320,10 +323,12 @@ def generate(ctx: SeedContext, cat: Catalog, *, role_ids: dict[str, int]) -> Non
     for k in range(prof.consumers):
         cid = ctx.ids.next("customers")
         if k < 2:
-            name = DEMO_NAMES["consumer"][k]
+            name = latin = DEMO_NAMES["consumer"][k]
             home = ("Baghdad", "Basra")[k]
         else:
-            name = names.person(rng, female_share=0.45)[0]
+            pair = names.person(rng, female_share=0.45)
+            name = pair[1] if rng.random() < 0.4 else pair[0]
+            latin = pair[0]
             home = rng.choices(
                 ["Baghdad", "Basra", "Erbil", "Hillah", "Najaf", "Nasiriyah", "Sulaymaniyah"],
                 [45, 22, 15, 5, 5, 4, 4],
@@ -337,7 +342,7 @@ def generate(ctx: SeedContext, cat: Catalog, *, role_ids: dict[str, int]) -> Non
             c.addresses.append(
                 _address(ctx, c, ("Home", "Work", "Parents")[a], city, district, 1.0 if a == 0 else 0)
             )
-        email = f"{name.lower().replace(' ', '.').replace('-', '')}.{cid}@example.com"
+        email = f"{latin.lower().replace(' ', '.').replace('-', '')}.{cid}@example.com"
         customer_row(c, name, None, home, since - dt.timedelta(days=rng.randint(1, 600)), email=email)
         consumers.append(c)
         if k < 2:

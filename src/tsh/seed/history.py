@@ -10,7 +10,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tsh.seed import ledger as ledger_mod
+from tsh.seed import finance
 from tsh.seed.context import SeedContext, Weighted, month_starts
 from tsh.seed.customers import Cust, PartnerRec
 from tsh.seed.people import Staff
@@ -92,7 +92,7 @@ class History:
             if month != months[-1]:
                 book.settle(month)
                 book.pay_suppliers(month)
-                ledger_mod.treasury(ctx, ledger, month)
+                finance.treasury(ctx, ledger, month)
                 if ledger.summary_mode:
                     ledger.flush_summaries(before=month.replace(day=1) - dt.timedelta(days=40))
                 await flush()

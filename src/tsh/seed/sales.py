@@ -388,10 +388,12 @@ class SalesGen(Receivables):
             return 1 if p.kind != "accessory" else rng.choice([1, 1, 2, 3])
         if channel == "wholesale":
             if p.kind == "big":
-                return rng.randint(2, 10)
+                return rng.randint(1, 5)
+            if p.serialised:  # every unit gets a warranty: whole cartons, but not many
+                return max(p.pack, 1) * rng.choice([1, 1, 1, 2])
             return max(p.pack, 1) * rng.choice([1, 1, 2, 3, 5])
         if p.serialised:
-            return rng.randint(1, 4) if channel == "salesperson" else 1
+            return rng.choice([1, 1, 2, 3]) if channel == "salesperson" else 1
         if p.kind == "accessory":
             return rng.choice([5, 10, 10, 20, 30]) if channel == "salesperson" else rng.randint(1, 5)
         return rng.randint(1, 4) if channel == "salesperson" else rng.randint(1, 2)
