@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.bff.salesperson.conftest import SP1, SP2, Api, amount, order_body, take_order
 from tsh.domain.inventory.models import StockLevel
 from tsh.domain.money import round_money
-from tsh.domain.sales import ordering
+from tsh.domain.sales import cancellation, fulfilment
 from tsh.domain.sales.models import Commission, Invoice, Order, OrderLine, StockReservation
 from tsh.platform.db.uow import unit_of_work
 
@@ -89,7 +89,9 @@ async def test_order_is_priced_reserved_invoiced_and_commissioned(api: Api) -> N
 
 async def _cancel(api: Api, order_id: int) -> None:
     async with unit_of_work(api.ctx.db, api.ctx.bus) as s:
-        await ordering.cancel_order(s, order_id=order_id, reason="test", by_user_id=await api.user_id(SP1))
+        await cancellation.cancel_order(
+            s, order_id=order_id, reason="test", by_user_id=await api.user_id(SP1)
+        )
 
 
 async def test_ship_and_deliver(api: Api) -> None:
@@ -99,9 +101,9 @@ async def test_ship_and_deliver(api: Api) -> None:
     order = await take_order(api, cid, [{"product_id": product["id"], "qty": 1}])
     by = await api.user_id(SP1)
     async with unit_of_work(api.ctx.db, api.ctx.bus) as s:
-        await ordering.ship_order(s, order_id=order["id"], by_user_id=by)
+        await fulfilment.ship_order(s, order_id=order["id"], by_user_id=by)
     async with unit_of_work(api.ctx.db, api.ctx.bus) as s:
-        await ordering.deliver_order(s, order_id=order["id"], by_user_id=by)
+        await fulfilment.deliver_order(s, order_id=order["id"], by_user_id=by)
     async with api.db() as s:
         row = await s.get(Order, order["id"])
         assert row is not None and row.status == "delivered" and row.delivered_at is not None

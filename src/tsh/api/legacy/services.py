@@ -18,7 +18,7 @@ from tsh.api.legacy.resource import Command
 from tsh.domain.accounting import posting
 from tsh.domain.identity.service import revoke_session
 from tsh.domain.money import has_valid_places
-from tsh.domain.sales import collections, consumer_payments, ordering
+from tsh.domain.sales import collections, consumer_payments, fulfilment
 from tsh.platform.auth.principal import Principal
 from tsh.platform.errors import Forbidden, Invalid, field_error
 
@@ -58,11 +58,11 @@ async def order_status(session: AsyncSession, principal: Principal, row: Any, bo
     if principal.role == "warehouse_staff" and body.status != "shipped":
         raise Forbidden("Warehouse staff may only ship orders")
     if body.status == "shipped":
-        return await ordering.ship_order(
+        return await fulfilment.ship_order(
             session, order_id=row.id, by_user_id=principal.user_id, serial_numbers=body.serial_numbers
         )
     if body.status == "delivered":
-        return await ordering.deliver_order(session, order_id=row.id, by_user_id=principal.user_id)
+        return await fulfilment.deliver_order(session, order_id=row.id, by_user_id=principal.user_id)
     # Cancelling refunds online payments to their method (RefundIssued), as the consumer's own cancel.
     return await consumer_payments.cancel_own_order(
         session,

@@ -1,7 +1,7 @@
 """Warranty services: lookup by serial, coverage, voiding, expiry and the replacement takeover.
 
 Warranties of sold serialised items are created where the sale happens: order delivery
-(`tsh.domain.sales.ordering.deliver_order`) and POS payment (`tsh.domain.pos.payment.pay_sale`),
+(`tsh.domain.sales.fulfilment.deliver_order`) and POS payment (`tsh.domain.pos.payment.pay_sale`),
 for the product's warranty months. This module does not create them a second way; it adds the
 replacement warranty of a job completed with outcome `replaced` (ASO-09: the replacement serial
 takes over the remaining term) and voids warranties of returned items (ASO-14).

@@ -29,7 +29,7 @@ from tsh.domain.catalog.pricing import price_list_for
 from tsh.domain.catalog.queries import Serving, serving_of
 from tsh.domain.customers.consumer import own_address, zone_for_city
 from tsh.domain.organisation.models import DELIVERY_PAYMENT_METHODS, Branch, DeliveryZone
-from tsh.domain.sales import ordering
+from tsh.domain.sales import cancellation, ordering
 from tsh.domain.sales.models import Order
 from tsh.platform.errors import AppError, Invalid, NotFound, field_error
 
@@ -148,7 +148,7 @@ async def cancel_expired_online_orders(
         stmt = stmt.where(Order.customer_id == customer_id)
     ids = list((await session.scalars(stmt.order_by(Order.id))).all())
     for order_id in ids:
-        await ordering.cancel_order(
+        await cancellation.cancel_order(
             session, order_id=order_id, reason="payment_timeout", by_user_id=by_user_id
         )
     return len(ids)

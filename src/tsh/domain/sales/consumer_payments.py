@@ -21,7 +21,7 @@ from tsh.config import Settings
 from tsh.domain.accounting import posting
 from tsh.domain.aftersales.models import Refund
 from tsh.domain.events import raise_event
-from tsh.domain.sales import ordering
+from tsh.domain.sales import cancellation, ordering
 from tsh.domain.sales.checkout import ONLINE_METHODS, own_order
 from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import Invoice, Order, OrderLine, Payment, PaymentAllocation, StockReservation
@@ -153,7 +153,7 @@ async def cancel_own_order(
             .order_by(Payment.id)
         )
     ).all()
-    await ordering.cancel_order(session, order_id=order.id, reason=reason, by_user_id=by_user_id)
+    await cancellation.cancel_order(session, order_id=order.id, reason=reason, by_user_id=by_user_id)
     for payment, allocated in online:
         await _refund(session, order, payment, allocated, reason, by_user_id)
     if online:

@@ -1,6 +1,7 @@
 """Order lifecycle services shared by every selling channel (salesperson, consumer, partner, wholesale).
 
-    place_order → (confirm_order) → ship_order → deliver_order;  cancel_order from pending/confirmed.
+    place_order → (confirm_order) → fulfilment.ship_order → fulfilment.deliver_order;
+    cancellation.cancel_order from pending/confirmed.
 
 - Prices are always recomputed on the server (`pricing.price_lines`); a client total is only compared
   (`expected_total` → 409 PRICE_CHANGED).
@@ -27,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tsh.domain.accounting import posting
-from tsh.domain.aftersales.models import Warranty
 from tsh.domain.catalog import pricing
 from tsh.domain.catalog.models import PriceList, Product
 from tsh.domain.customers.models import Customer, Partner
@@ -38,14 +38,11 @@ from tsh.domain.money import convert, round_money
 from tsh.domain.organisation.models import Warehouse
 from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import (
-    CANCELLABLE_ORDER_STATUSES,
     UNPAID_INVOICE_STATUSES,
     Commission,
     Invoice,
     Order,
     OrderLine,
-    Payment,
-    PaymentAllocation,
 )
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
@@ -54,7 +51,7 @@ SALESPERSON_COMMISSION_PCT = Decimal("2.25")
 ZERO = Decimal(0)
 
 
-def _owners(order: Order) -> dict[str, Any]:
+def order_owners(order: Order) -> dict[str, Any]:
     """The scope markers of everyone whose screens show this order."""
     return {
         "users": [order.salesperson_id],
@@ -266,14 +263,14 @@ async def place_order(
         ]
         if over:
             raise Invalid("A line discount is above your limit", code="DISCOUNT_OVER_LIMIT", details=over)
-    raise_event(session, "OrderCreated", **_owners(order))
+    raise_event(session, "OrderCreated", **order_owners(order))
     raise_event(session, "StockChanged", branches=[branch_id])
     if confirm:
         await confirm_order(session, order_id=order.id, by_user_id=placed_by_user_id)
     return order
 
 
-async def _locked_order(session: AsyncSession, order_id: int) -> Order:
+async def locked_order(session: AsyncSession, order_id: int) -> Order:
     """The order with its lines and invoice, locked and freshly read (pending changes flushed first)."""
     await session.flush()
     order = (
@@ -333,7 +330,7 @@ async def confirm_order(session: AsyncSession, *, order_id: int, by_user_id: int
     409 ORDER_NOT_PENDING unless pending. Emits OrderChanged, InvoiceIssued, CreditChanged,
     CommissionChanged (when a commission accrues) and JournalPosted.
     """
-    order = await _locked_order(session, order_id)
+    order = await locked_order(session, order_id)
     if order.status != "pending":
         raise Conflict("Only a pending order can be confirmed", code="ORDER_NOT_PENDING")
     customer = await session.get(Customer, order.customer_id)
@@ -386,7 +383,7 @@ async def confirm_order(session: AsyncSession, *, order_id: int, by_user_id: int
         )
         invoice.journal_entry_id = entry.id
         raise_event(session, "JournalPosted", branches=[order.branch_id])
-    owners = _owners(order)
+    owners = order_owners(order)
     for name in ("OrderChanged", "InvoiceIssued", "CreditChanged"):
         raise_event(session, name, **owners)
     if commissions:
@@ -398,244 +395,3 @@ async def confirm_order(session: AsyncSession, *, order_id: int, by_user_id: int
             partners=[c.partner_id for c in commissions],
         )
     return order
-
-
-async def _return_allocations_to_credit(session: AsyncSession, invoice: Invoice, by_user_id: int) -> None:
-    """A voided invoice's payments become customer credit again (Payment.unallocated)."""
-    allocations = (
-        (
-            await session.execute(
-                select(PaymentAllocation)
-                .where(PaymentAllocation.invoice_id == invoice.id)
-                .order_by(PaymentAllocation.payment_id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not allocations:
-        return
-    payments = {
-        p.id: p
-        for p in (
-            await session.execute(
-                select(Payment)
-                .where(Payment.id.in_([a.payment_id for a in allocations]))
-                .order_by(Payment.id)
-                .with_for_update()
-            )
-        ).scalars()
-    }
-    for alloc in allocations:
-        pay = payments[alloc.payment_id]
-        back = (
-            alloc.amount
-            if pay.currency == invoice.currency
-            else convert(alloc.amount, invoice.currency, pay.currency, pay.exchange_rate or Decimal(1))
-        )
-        pay.unallocated = min(pay.amount, pay.unallocated + back)
-        await session.delete(alloc)
-    await posting.post_entry(
-        session,
-        journal="CSH",
-        entry_date=business_today(),
-        currency=invoice.currency,
-        lines=[
-            posting.Line("receivable", debit=invoice.paid, customer_id=invoice.customer_id),
-            posting.Line("customer_credit", credit=invoice.paid, customer_id=invoice.customer_id),
-        ],
-        memo=f"Payments on voided invoice {invoice.number} kept as customer credit",
-        source_type="invoice",
-        source_id=invoice.id,
-        branch_id=invoice.branch_id,
-        posted_by_id=by_user_id,
-        reference=invoice.number,
-    )
-
-
-async def cancel_order(session: AsyncSession, *, order_id: int, reason: str, by_user_id: int) -> Order:
-    """Cancel a pending or confirmed order (409 ORDER_NOT_CANCELLABLE otherwise).
-
-    Releases its reservations, voids its invoice with a reversal entry (payments already allocated
-    to it become customer credit; refunds are the caller's business) and reverses its unpaid
-    commissions. Emits OrderChanged, StockChanged, and CreditChanged / CommissionChanged /
-    JournalPosted where they apply.
-    """
-    order = await _locked_order(session, order_id)
-    if order.status not in CANCELLABLE_ORDER_STATUSES:
-        raise Conflict(
-            f"An order that is {order.status} cannot be cancelled",
-            code="ORDER_NOT_CANCELLABLE",
-            details=[field_error("status", "not pending or confirmed", status=order.status)],
-        )
-    await stock.release(session, order_line_ids=[ln.id for ln in order.lines])
-    owners = _owners(order)
-    invoice = order.invoice
-    if invoice is not None and invoice.status != "void":
-        if invoice.paid > 0:
-            await _return_allocations_to_credit(session, invoice, by_user_id)
-        if invoice.journal_entry_id is not None:
-            await posting.reverse_entry(
-                session,
-                entry_id=invoice.journal_entry_id,
-                entry_date=business_today(),
-                memo=f"Void invoice {invoice.number}: order {order.number} cancelled",
-                posted_by_id=by_user_id,
-            )
-            raise_event(session, "JournalPosted", branches=[order.branch_id])
-        invoice.status, invoice.paid, invoice.balance, invoice.voided_at = "void", ZERO, ZERO, utcnow()
-        raise_event(session, "CreditChanged", **owners)
-    commissions = (
-        (
-            await session.execute(
-                select(Commission).where(
-                    Commission.order_id == order.id, Commission.status.in_(("accrued", "payable"))
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for c in commissions:
-        c.status, c.reversed_at = "reversed", utcnow()
-    if commissions:
-        raise_event(
-            session,
-            "CommissionChanged",
-            users=[order.salesperson_id],
-            branches=[order.branch_id],
-            partners=[c.partner_id for c in commissions],
-        )
-    order.status, order.cancelled_at, order.cancel_reason = "cancelled", utcnow(), reason
-    raise_event(session, "OrderChanged", **owners)
-    raise_event(session, "StockChanged", branches=[order.branch_id])
-    return order
-
-
-async def ship_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    by_user_id: int,
-    serial_numbers: Mapping[int, Sequence[str]] | None = None,
-) -> Order:
-    """Ship a confirmed order: issue its reserved stock and post cost of goods sold (INV journal).
-
-    `serial_numbers` maps order line id → the serials shipped on it (serialised products).
-    409 ORDER_NOT_CONFIRMED unless confirmed. Emits OrderChanged, StockChanged, JournalPosted.
-    """
-    order = await _locked_order(session, order_id)
-    if order.status != "confirmed":
-        raise Conflict("Only a confirmed order can be shipped", code="ORDER_NOT_CONFIRMED")
-    # Releasing first and then issuing keeps StockLevel.reserved equal to Σ reservations throughout.
-    await stock.release(session, order_line_ids=[ln.id for ln in order.lines])
-    cost = ZERO
-    for ln in sorted(order.lines, key=lambda x: x.product_id):
-        unit_cost = await stock.issue(
-            session,
-            warehouse_id=order.warehouse_id,
-            product_id=ln.product_id,
-            qty=ln.qty,
-            movement_type="sale",
-            source_type="order",
-            source_id=order.id,
-            by_id=by_user_id,
-        )
-        cost += unit_cost * ln.qty
-        if serial_numbers and ln.id in serial_numbers:
-            ln.serial_numbers = list(serial_numbers[ln.id])
-    cost = round_money(cost, "IQD")
-    if cost > 0:
-        await posting.post_entry(
-            session,
-            journal="INV",
-            entry_date=business_today(),
-            currency="IQD",
-            lines=[posting.Line("cogs", debit=cost), posting.Line("inventory", credit=cost)],
-            memo=f"Cost of goods sold, order {order.number}",
-            source_type="order",
-            source_id=order.id,
-            branch_id=order.branch_id,
-            posted_by_id=by_user_id,
-            reference=order.number,
-        )
-        raise_event(session, "JournalPosted", branches=[order.branch_id])
-    order.status, order.shipped_at = "shipped", utcnow()
-    raise_event(session, "OrderChanged", **_owners(order))
-    raise_event(session, "StockChanged", branches=[order.branch_id])
-    return order
-
-
-async def deliver_order(session: AsyncSession, *, order_id: int, by_user_id: int) -> Order:
-    """Mark a shipped order delivered: commissions become payable, serialised lines get warranties.
-
-    409 ORDER_NOT_SHIPPED unless shipped. Emits OrderChanged, CommissionChanged, WarrantyChanged.
-    """
-    order = await _locked_order(session, order_id)
-    if order.status != "shipped":
-        raise Conflict("Only a shipped order can be delivered", code="ORDER_NOT_SHIPPED")
-    now, today = utcnow(), business_today()
-    order.status, order.delivered_at = "delivered", now
-    for ln in order.lines:
-        ln.qty_delivered = ln.qty
-    commissions = (
-        (
-            await session.execute(
-                select(Commission).where(Commission.order_id == order.id, Commission.status == "accrued")
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for c in commissions:
-        c.status, c.payable_at = "payable", now
-    months = dict(
-        (
-            await session.execute(
-                select(Product.id, Product.warranty_months).where(
-                    Product.id.in_([ln.product_id for ln in order.lines if ln.serial_numbers]),
-                    Product.is_serialised.is_(True),
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
-    warranties = [
-        Warranty(
-            product_id=ln.product_id,
-            serial_number=serial,
-            customer_id=order.customer_id,
-            order_line_id=ln.id,
-            starts_on=today,
-            ends_on=_add_months(today, months[ln.product_id]),
-        )
-        for ln in order.lines
-        if ln.product_id in months
-        for serial in ln.serial_numbers
-    ]
-    session.add_all(warranties)
-    owners = _owners(order)
-    raise_event(session, "OrderChanged", **owners)
-    if commissions:
-        raise_event(
-            session,
-            "CommissionChanged",
-            users=[order.salesperson_id],
-            branches=[order.branch_id],
-            partners=[c.partner_id for c in commissions],
-        )
-    if warranties:
-        raise_event(session, "WarrantyChanged", customers=[order.customer_id], branches=[order.branch_id])
-    return order
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
