@@ -71,6 +71,9 @@ async def expire_unpaid(call: Call, **_: Any) -> str:
     if due:
         async with unit_of_work(call.ctx.db, call.ctx.bus) as session:
             await checkout.cancel_expired_online_orders(session, at, customer_id=cid, by_user_id=call.user_id)
+        # End the screen's read transaction: on SQLite it still sees the database as it was before
+        # the sweep committed, and the screen must render (and cache) the cancellation.
+        await call.session.rollback()
     return ""
 
 
