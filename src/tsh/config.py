@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     rate_limit_login_ip: str = "20/minute"
     rate_limit_login_account: str = "10/minute"
     max_body_bytes: int = 1024 * 1024
+    # Uploaded media (POST /api/media), stored by random key; relative paths start at the cwd.
+    media_dir: str = "var/media"
     metrics_token: str | None = None
     docs_enabled: bool = True
     log_level: str = "INFO"

@@ -2,8 +2,9 @@
 
 Everything here is generated from the declaration tables (`table_sales`, `table_backoffice`,
 `table_operations`, `table_people`); business writes run domain services (`commands`);
-the §2.1 computed calls (`dashboard`) and the price-list item bulk replace (`extras`) are the
-only hand-written routes. Static paths are registered before `/{id}` paths.
+the §2.1 computed calls (`dashboard`), the price-list item bulk replace (`extras`), the
+spare-parts receipt (`part_receipts`) and media upload/download (`media`) are the only
+hand-written routes. Static paths are registered before `/{id}` paths.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from fastapi import APIRouter
 
 from tsh.api.legacy.dashboard import add_dashboard_routes
 from tsh.api.legacy.extras import add_extra_routes
+from tsh.api.legacy.media import add_media_routes
+from tsh.api.legacy.part_receipts import add_part_receipt_route
 from tsh.api.legacy.resource import Resource
 from tsh.api.legacy.routes import add_resources
 from tsh.api.legacy.table_backoffice import BACKOFFICE
@@ -26,5 +29,7 @@ def build_router() -> APIRouter:
     router = APIRouter()
     add_dashboard_routes(router, RESOURCES["orders"])
     add_extra_routes(router, RESOURCES["price-lists"])
+    add_part_receipt_route(router, RESOURCES["parts"])
+    add_media_routes(router)
     add_resources(router, list(RESOURCES.values()))
     return router

@@ -11,14 +11,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.api.legacy.resource import Command
-from tsh.domain.accounting import posting
+from tsh.domain.accounting import periods, posting, rates
 from tsh.domain.identity.service import revoke_session
 from tsh.domain.money import has_valid_places
-from tsh.domain.sales import collections, consumer_payments, fulfilment
+from tsh.domain.sales import collections, consumer_payments, fulfilment, payouts
+from tsh.domain.wholesale import credit
 from tsh.platform.auth.principal import Principal
 from tsh.platform.errors import Forbidden, Invalid, field_error
 
@@ -163,7 +164,84 @@ async def revoke(session: AsyncSession, principal: Principal, row: Any, body: No
     return row
 
 
+# -- exchange-rates: POST (ACC-30) ---------------------------------------------------------------
+
+
+class NewRate(Strict):
+    rate: Decimal = Field(gt=0, le=Decimal("1e9"), decimal_places=6)  # IQD per 1 USD
+    effective_from: AwareDatetime | None = None
+    confirm: bool = False
+
+
+async def create_rate(session: AsyncSession, principal: Principal, row: Any, body: NewRate) -> Any:
+    return await rates.set_rate(
+        session,
+        rate=body.rate,
+        effective_from=body.effective_from,
+        confirm=body.confirm,
+        set_by_id=principal.user_id,
+    )
+
+
+# -- credit-requests: PATCH decision -------------------------------------------------------------
+
+
+class CreditDecision(Strict):
+    status: Literal["approved", "rejected"]
+    note: str | None = Field(None, min_length=1, max_length=2000)
+
+
+async def decide_credit(session: AsyncSession, principal: Principal, row: Any, body: CreditDecision) -> Any:
+    # The row was loaded inside the caller's write scope (branch_manager: the branch's customers).
+    return await credit.decide_credit_request(
+        session, request_id=row.id, decision=body.status, note=body.note, by_user_id=principal.user_id
+    )
+
+
+# -- commission-payouts: PATCH status --------------------------------------------------------------
+
+
+class PayoutDecision(Strict):
+    status: Literal["approved", "rejected", "paid"]
+    note: str | None = Field(None, min_length=1, max_length=2000)
+    # Paid from this bank account (default: cash for cash_at_branch, else the company bank account).
+    bank_account_id: Id | None = None
+
+
+async def decide_payout(session: AsyncSession, principal: Principal, row: Any, body: PayoutDecision) -> Any:
+    if body.bank_account_id is not None and body.status != "paid":
+        raise Invalid(details=[field_error("bank_account_id", "only when paying")])
+    return await payouts.decide_payout(
+        session,
+        payout_id=row.id,
+        status=body.status,
+        note=body.note,
+        by_user_id=principal.user_id,
+        bank_account_id=body.bank_account_id,
+    )
+
+
+# -- fiscal-periods: PATCH status (accountant closes, admin reopens) ------------------------------
+
+
+class PeriodStatus(Strict):
+    status: Literal["open", "closed"]
+    note: str | None = Field(None, min_length=1, max_length=2000)
+
+
+async def period_status(session: AsyncSession, principal: Principal, row: Any, body: PeriodStatus) -> Any:
+    if body.status == "open" and not principal.is_admin:
+        raise Forbidden("Only an admin reopens a fiscal period")
+    return await periods.set_period_status(
+        session, period_id=row.id, status=body.status, note=body.note, by_user_id=principal.user_id
+    )
+
+
 ORDER_STATUS = Command(order_status, OrderStatus)
 PAYMENT = Command(create_payment, NewPayment)
 JOURNAL_ENTRY = Command(create_entry, NewEntry)
 SESSION_REVOKE = Command(revoke)
+EXCHANGE_RATE = Command(create_rate, NewRate)
+CREDIT_DECISION = Command(decide_credit, CreditDecision)
+PAYOUT_DECISION = Command(decide_payout, PayoutDecision)
+PERIOD_STATUS = Command(period_status, PeriodStatus)

@@ -3,7 +3,8 @@
 Reads: master data every staff role uses is readable by all staff; the rest by the roles of the
 matching back-office screens, branch roles limited to their branch. Writes are plain master-data
 writes only; business commands (order status, payments, receipts, journals, payouts, credit
-decisions, fiscal periods, users, roles, sessions, threats) are not declared here.
+decisions, fiscal periods, exchange rates, sessions) are declared with their records in the other
+tables; the spare-parts receipt is `part_receipts`.
 """
 
 from __future__ import annotations

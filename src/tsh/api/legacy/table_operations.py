@@ -180,11 +180,20 @@ OPERATIONS: tuple[Resource, ...] = (
         "fiscal-periods",
         FiscalPeriod,
         ACCOUNTANT,
-        filters={"year": "year", "status": "status"},
+        frozenset({"list", "get", "update"}),
+        {"year": "year", "status": "status"},
         order=(("year", True), ("month", True)),
+        write_roles={"accountant": "all"},  # closing; reopening is admin-only (the command's rule)
+        commands={"update": services.PERIOD_STATUS},
     ),
     Resource(
-        "exchange-rates", ExchangeRate, ACCOUNTANT, frozenset({"list"}), order=(("effective_from", True),)
+        "exchange-rates",
+        ExchangeRate,
+        ACCOUNTANT,
+        frozenset({"list", "create"}),
+        order=(("effective_from", True),),
+        write_roles={"accountant": "all"},
+        commands={"create": services.EXCHANGE_RATE},
     ),
     Resource("tax-returns", TaxReturn, ACCOUNTANT, order=(("period_from", True),)),
 )

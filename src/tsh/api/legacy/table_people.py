@@ -1,8 +1,10 @@
-"""Declarations of the HR, after-sales and credit records (core.md §2.2), all read-only here.
+"""Declarations of the HR, after-sales and credit records (core.md §2.2).
 
 Reads follow the matching BFF screens: HR-08/11/15/20/23 (`employee` = any staff user for their
 own Employee record), ASO-02/10 (technician: jobs assigned to them), WHO-13 credit requests and
 the commission payouts of PAR-10 as the back office sees them. One scope rule per resource.
+The only writes are the credit-request decision and the payout status, both domain services
+(`services.CREDIT_DECISION`, `services.PAYOUT_DECISION`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from tsh.api.legacy import services
 from tsh.api.legacy.access import Access, OwnRule, either, in_branch, is_caller, is_employee, via_branch
 from tsh.api.legacy.nesting import Expansion, many, one
 from tsh.api.legacy.resource import Resource
@@ -137,9 +140,12 @@ PEOPLE: tuple[Resource, ...] = (
             roles={"accountant": "all", "branch_manager": "branch"},
             branch=via_branch(CreditRequest.customer_id, Customer),
         ),
+        ops=frozenset({"list", "get", "update"}),
         filters={"customer_id": "customer_id", "status": "status"},
         order=(("created_at", True),),
         expansion=Expansion((one("customer", Customer, "customer_id"),)),
+        write_roles={"accountant": "all", "branch_manager": "branch"},
+        commands={"update": services.CREDIT_DECISION},
     ),
     Resource(
         "commission-payouts",
@@ -153,7 +159,11 @@ PEOPLE: tuple[Resource, ...] = (
             ),
             owner="salesperson_id",
         ),
+        ops=frozenset({"list", "get", "update"}),
         filters={n: n for n in ("salesperson_id", "partner_id", "status", "method")},
         order=(("requested_at", True),),
+        write_roles={"accountant": "all"},
+        commands={"update": services.PAYOUT_DECISION},
+        idempotency="required",
     ),
 )

@@ -168,8 +168,9 @@ async def _open_period(session: AsyncSession, on: date) -> int:
 
 
 async def _check_tax_period(session: AsyncSession, on: date, source_type: str) -> None:
-    # The return's own settlement entry may be dated inside the period it settles.
-    if source_type == "tax_return":
+    # The return's own settlement entry may be dated inside the period it settles, and the year-end
+    # closing entry (revenue and expense to retained earnings) moves no tax.
+    if source_type in ("tax_return", "fiscal_period"):
         return
     filed = await session.scalar(
         select(TaxReturn.id).where(TaxReturn.period_from <= on, TaxReturn.period_to >= on).limit(1)
