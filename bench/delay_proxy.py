@@ -45,6 +45,8 @@ class DelayProxy:
         self.one_way_s = rtt_ms / 2000
         self.server: asyncio.Server | None = None
         self.port = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> DelayProxy:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -52,11 +54,33 @@ class DelayProxy:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # Close the live connections so every handler ends on its own: a handler left to be
+        # cancelled when the loop shuts down makes asyncio (3.11) log "Exception in callback".
         if self.server:
             self.server.close()
+        for writer in list(self._writers):
+            writer.close()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=5)
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
-        await asyncio.gather(
-            _pipe(client_r, server_w, self.one_way_s), _pipe(server_r, client_w, self.one_way_s)
-        )
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        self._writers.add(client_w)
+        server_w: asyncio.StreamWriter | None = None
+        try:
+            server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+            self._writers.add(server_w)
+            await asyncio.gather(
+                _pipe(client_r, server_w, self.one_way_s), _pipe(server_r, client_w, self.one_way_s)
+            )
+        except ConnectionError:
+            pass
+        finally:
+            for writer in (client_w, server_w):
+                if writer is not None:
+                    self._writers.discard(writer)
+                    with contextlib.suppress(Exception):
+                        writer.close()
+            self._handlers.discard(task)
