@@ -43,7 +43,7 @@ from tsh.seed import (
     security,
     stock_ops,
 )
-from tsh.seed.bulk import BulkWriter, IdAllocator, delete_business_data, reset_sequences
+from tsh.seed.bulk import BulkWriter, IdAllocator, analyze, delete_business_data, reset_sequences
 from tsh.seed.context import PROFILES, SEED, SeedContext
 from tsh.seed.demo_users import DEMO_PASSWORD
 from tsh.seed.reference import ensure_reference
@@ -142,6 +142,7 @@ async def run_seed(
             await writer.update("counts", ops.count_updates)
             await reset_sequences(session)
             log("  committing")
+        await analyze(db.engine)
     finally:
         await db.dispose()
     counts = writer.counts

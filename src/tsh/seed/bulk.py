@@ -265,6 +265,17 @@ async def reset_sequences(session: AsyncSession) -> None:
         )
 
 
+async def analyze(engine: AsyncEngine) -> None:
+    """PostgreSQL: refresh the planner statistics after a bulk load. Without it the planner still
+    believes the tables are small and chooses sequential scans (the salesperson dashboard took
+    200 ms instead of 10 ms on the large profile until the tables were analysed)."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE"))
+
+
 async def delete_business_data(engine: AsyncEngine) -> None:
     """Delete every row except the reference rows of the data migrations (REFERENCE_TABLES).
 

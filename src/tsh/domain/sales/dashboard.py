@@ -158,17 +158,24 @@ async def _tops(
     )
     base_line = case((Order.currency == "USD", OrderLine.line_total * rate), else_=OrderLine.line_total)
     qty = func.sum(OrderLine.qty).label("qty")
+    # Aggregate the window's lines first (orders by salesperson and date, lines by order), then
+    # name the five products: joining products first made PostgreSQL scan the lines table.
+    top = (
+        select(OrderLine.product_id, qty, func.sum(base_line).label("value"))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(in_cur)
+        .group_by(OrderLine.product_id)
+        .order_by(qty.desc(), OrderLine.product_id)
+        .limit(5)
+        .subquery()
+    )
     name = Product.name_ar if language == "ar" else Product.name_en
     products = (
         (
             await session.execute(
-                select(Product.id, Product.sku, name, qty, func.sum(base_line))
-                .join(OrderLine, OrderLine.product_id == Product.id)
-                .join(Order, Order.id == OrderLine.order_id)
-                .where(in_cur)
-                .group_by(Product.id, Product.sku, name)
-                .order_by(qty.desc(), Product.id)
-                .limit(5)
+                select(Product.id, Product.sku, name, top.c.qty, top.c.value)
+                .join(top, top.c.product_id == Product.id)
+                .order_by(top.c.qty.desc(), Product.id)
             )
         )
         .tuples()
