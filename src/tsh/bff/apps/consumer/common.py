@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tsh.bff.call import Call
+from tsh.bff.call import Call, scope_marker
 from tsh.bff.schemas import decode_cursor, encode_cursor
 from tsh.bff.spec import BffApp
 from tsh.domain.catalog.queries import Serving, product_cards, serving_branch
+from tsh.platform.cache.tags import entry_tags
+from tsh.platform.cache.values import cached_value
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import NotFound
 
@@ -47,11 +49,31 @@ async def serving(call: Call, branch_id: int | None = None) -> Serving:
     return memo[branch_id]
 
 
+SERVING_TTL_S = 300
+SERVING_EVENTS = ("CustomerChanged", "BranchChanged")
+
+
 async def serving_branch_key(call: Call, **kwargs: Any) -> str:
-    """Cache-key part of catalogue screens: the RESOLVED serving branch, never the raw parameter."""
+    """Cache-key part of catalogue screens: the RESOLVED serving branch, never the raw parameter.
+
+    Runs before every catalogue hit, so the resolution itself is cached per customer and
+    parameter, dropped by CustomerChanged (addresses) and BranchChanged (zones, branches).
+    """
     query = kwargs.get("query")
-    resolved = await serving(call, getattr(query, "branch_id", None))
-    return f"branch={resolved.branch_id}"
+    branch_param = getattr(query, "branch_id", None)
+    customer = call.principal.customer_id
+
+    async def resolve() -> str:
+        return str((await serving(call, branch_param)).branch_id)
+
+    branch = await cached_value(
+        call.ctx.cache,
+        f"serving:{customer}:{branch_param}",
+        ttl_s=SERVING_TTL_S,
+        tags=entry_tags(SERVING_EVENTS, scope_marker(call.principal, "own")),
+        compute=resolve,
+    )
+    return f"branch={branch}"
 
 
 async def cards(
