@@ -129,6 +129,8 @@ class Commission(TimestampMixin, Base):
         ),
         CheckConstraint("kind = 'direct' OR partner_id IS NOT NULL", name="override_is_partner"),
         Index("ix_commissions_salesperson_id_status", "salesperson_id", "status"),
+        # The dashboard's "commission accrued this month" reads one salesperson's recent rows.
+        Index("ix_commissions_salesperson_id_created_at", "salesperson_id", "created_at"),
         Index("ix_commissions_partner_id_status", "partner_id", "status"),
         Index("ix_commissions_order_id", "order_id"),
         Index("ix_commissions_payout_id", "payout_id"),
