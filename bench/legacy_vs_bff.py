@@ -169,6 +169,8 @@ def main() -> None:
             user_id = json.loads(r.read())["data"]["user"]["id"]
         all_server_ms: list[float] = []
         for rtt in (float(x) for x in args.rtts.split(",")):
+            # Access tokens live 15 minutes and a round at 150 ms RTT takes several: log in again.
+            token, cold_token = login(port, USER), login(cold_port, USER)
             variants, server_ms = run_async(
                 measure(port, token, user_id, rtt, args.samples, cold_port, cold_token)
             )

@@ -66,6 +66,9 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_level="warning",
+        # Phones on slow links reuse one connection between screens; uvicorn's 5 s default would
+        # close it between two taps and pay a new TCP (and TLS) handshake each time.
+        timeout_keep_alive=75,
     )
 
 
