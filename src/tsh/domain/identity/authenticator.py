@@ -9,18 +9,17 @@ so those events drop it in every process and the next request re-reads the datab
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import orjson
 
 from tsh.config import Settings
 from tsh.platform.auth.principal import Principal
-from tsh.platform.auth.tokens import decode_access_token
-from tsh.platform.cache.backend import CacheBackend, CacheError, Entry
+from tsh.platform.auth.tokens import AccessClaims, decode_access_token
+from tsh.platform.cache.backend import CacheBackend
 from tsh.platform.cache.tags import entry_tags
+from tsh.platform.cache.values import cached_value
 from tsh.platform.db.engine import Database
 from tsh.platform.errors import Unauthorized
-from tsh.platform.metrics import CACHE
 
 PRINCIPAL_TTL_S = 60
 PRINCIPAL_EVENTS = ("SessionChanged", "UserChanged", "UserRoleChanged")
@@ -43,41 +42,37 @@ class Authenticator:
 
     async def authenticate(self, authorization: str | None) -> Principal:
         claims = decode_access_token(self._settings, bearer_token(authorization))
-        key = f"principal:{claims.session_id}"
-        cached = await self._cached(key)
-        if cached is not None and cached.permission_version == claims.permission_version:
-            return cached
-        from tsh.domain.identity.service import resolve_principal
 
-        generation = await self._generation()
-        async with self._db.session() as session:
-            principal = await resolve_principal(session, self._settings, claims)
-        if generation is not None:
-            entry = Entry(orjson.dumps(_to_json(principal)), time.time(), "")
-            tags = entry_tags(PRINCIPAL_EVENTS, f"user:{principal.user_id}")
-            try:
-                await self._cache.set(key, entry, PRINCIPAL_TTL_S, tags, generation)
-            except CacheError:
-                CACHE.labels("principal", "error").inc()
+        async def resolve() -> str:
+            return orjson.dumps(_to_json(await self._resolve(claims))).decode()
+
+        principal = _from_json(
+            await cached_value(
+                self._cache,
+                f"principal:{claims.session_id}",
+                ttl_s=PRINCIPAL_TTL_S,
+                tags=entry_tags(PRINCIPAL_EVENTS, f"user:{claims.user_id}"),
+                compute=resolve,
+                category="principal",
+            )
+        )
+        if principal.permission_version != claims.permission_version:
+            # An older token (401 TOKEN_EXPIRED from the database check) or an entry that its
+            # invalidation has not reached yet: the database decides.
+            principal = await self._resolve(claims)
         return principal
 
-    async def _cached(self, key: str) -> Principal | None:
-        try:
-            entry = await self._cache.get(key)
-        except CacheError:
-            CACHE.labels("principal", "error").inc()
-            return None
-        if entry is None:
-            return None
-        data = orjson.loads(entry.value)
-        data["permissions"] = frozenset(data["permissions"])
-        return Principal(**data)
+    async def _resolve(self, claims: AccessClaims) -> Principal:
+        from tsh.domain.identity.service import resolve_principal
 
-    async def _generation(self) -> int | None:
-        try:
-            return await self._cache.generation()
-        except CacheError:
-            return None
+        async with self._db.session() as session:
+            return await resolve_principal(session, self._settings, claims)
+
+
+def _from_json(raw: str) -> Principal:
+    data = orjson.loads(raw)
+    data["permissions"] = frozenset(data["permissions"])
+    return Principal(**data)
 
 
 def _to_json(principal: Principal) -> dict[str, object]:
