@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test check lint types unit bench routes clean
+.PHONY: run test check lint types architecture unit bench routes clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 
 ## make test: lint, types and the whole suite (embedded defaults, then PostgreSQL + Redis
 ## when TSH_TEST_DATABASE_URL / TSH_TEST_REDIS_URL are set, as .ci/run does)
-test: $(STAMP) lint types
+test: $(STAMP) lint types architecture
 	$(BIN)/python -m tests.run_suites
 
 check: test
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy
+
+## the layer and dependency rules of pyproject.toml [tool.importlinter] (docs/architecture.md)
+architecture: $(STAMP)
+	$(BIN)/lint-imports
 
 routes: $(STAMP)
 	$(BIN)/tsh routes

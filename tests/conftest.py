@@ -17,11 +17,11 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 import tests.probe_app  # noqa: F401  (registers the test-only probe endpoints)
+from tests.http import Api, Auth
 from tsh.config import Settings
 from tsh.context import AppContext
 
 BACKEND = os.environ.get("TSH_TEST_BACKEND", "embedded")
-DEMO_PASSWORD = "demo1234"
 
 
 async def _create_pg_database(server_url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
@@ -60,6 +60,8 @@ async def settings() -> AsyncIterator[Settings]:
         "rate_limit_default": "100000/minute",
         "rate_limit_login_ip": "100000/minute",
         "rate_limit_login_account": "100000/minute",
+        # Every response is checked against its endpoint's declaration (see `contract_clean`).
+        "check_contract": True,
     }
     if BACKEND == "services":
         db_url, drop = await _create_pg_database(os.environ["TSH_TEST_DATABASE_URL"])
@@ -106,27 +108,25 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-class Auth:
-    """Logs demo users in once per run and hands out their bearer headers."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.tokens: dict[str, dict[str, Any]] = {}
-
-    async def login(
-        self, email: str, password: str = DEMO_PASSWORD, *, fresh: bool = False
-    ) -> dict[str, Any]:
-        if fresh or email not in self.tokens:
-            r = await self.client.post("/api/auth/login", json={"email": email, "password": password})
-            assert r.status_code == 200, r.text
-            self.tokens[email] = r.json()["data"]
-        return self.tokens[email]
-
-    async def headers(self, email: str, **extra: str) -> dict[str, str]:
-        data = await self.login(email)
-        return {"Authorization": f"Bearer {data['access_token']}", **extra}
-
-
 @pytest.fixture(scope="session")
 def auth(client: httpx.AsyncClient) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, auth: Auth, ctx: AppContext) -> Api:
+    return Api(client, auth, ctx)
+
+
+@pytest.fixture(autouse=True)
+def contract_clean(request: pytest.FixtureRequest) -> Any:
+    """Fail the test whose requests answered outside their endpoint's declaration (an undeclared
+    error code, or data that breaks the response model)."""
+    if "client" not in request.fixturenames:
+        yield
+        return
+    context: AppContext = request.getfixturevalue("ctx")
+    seen = len(context.contract_violations)
+    yield
+    new = context.contract_violations[seen:]
+    assert not new, "responses broke their declarations:\n" + "\n".join(new)

@@ -15,7 +15,7 @@ from tsh.domain.identity.models import AuditLog, User
 from tsh.platform.errors import NotFound
 from tsh.platform.events import DomainEvent, emit
 
-probe = BffApp("probe", segment="probe")
+probe = BffApp.for_tests("probe")
 STAFF = ("salesperson", "cashier", "branch_manager", "consumer", "accountant")
 
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     access_log: bool = True
     section_timeout_s: float = 5.0
+    # Test suites turn this on: every response is checked against its endpoint's declaration
+    # (response model, declared error codes) and a mismatch is recorded as a contract violation.
+    check_contract: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

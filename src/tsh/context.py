@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tsh.config import Settings
 from tsh.domain.identity.authenticator import Authenticator
@@ -26,6 +26,8 @@ class AppContext:
     idempotency: IdempotencyStore
     authenticator: Authenticator
     ip_guard: IpGuard
+    # Filled only with `settings.check_contract` (tests): responses that broke their declaration.
+    contract_violations: list[str] = field(default_factory=list)
 
     @classmethod
     async def build(cls, settings: Settings) -> AppContext:
@@ -51,10 +53,6 @@ class AppContext:
             ip_guard=IpGuard(db),
         )
         ctx.bus.subscribe(ctx.ip_guard.on_events)
-        # Imported here: the invalidation table lives in the bff layer, which this module serves.
-        from tsh.bff.invalidation import install_invalidation
-
-        install_invalidation(ctx)
         return ctx
 
     async def close(self) -> None:

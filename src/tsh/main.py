@@ -17,11 +17,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from tsh import __version__
+from tsh.bff.invalidation import install_invalidation
 from tsh.bff.openapi import ENVELOPE_SCHEMAS, operation_extra
 from tsh.bff.runtime import EndpointRunner
 from tsh.bff.spec import REGISTRY, EndpointSpec
 from tsh.config import Settings, get_settings
 from tsh.context import AppContext
+from tsh.domain.apps import SEGMENTS
 from tsh.logging import configure_logging
 from tsh.platform import metrics
 from tsh.platform.http.handlers import install_error_handlers
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await AppContext.build(settings)
+        # Screens are cached per scope; every published event drops the entries it invalidates.
+        install_invalidation(ctx)
         app.state.ctx = ctx
         metrics.set_pool_probe(ctx.db.pool_usage)
         try:
@@ -158,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         access_log=settings.access_log,
         ip_blocked=ip_blocked,
+        app_segments=frozenset(seg for seg in SEGMENTS.values() if seg),
+        default_app="consumer",
     )
     return app
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from tsh.api.deps import AppCtx, CurrentPrincipal, WriteSession, client_ip, envelope
+from tsh.domain.apps import AppName
 from tsh.domain.identity.service import (
     accepted,
     login,
@@ -32,10 +33,6 @@ from tsh.platform.errors import RateLimited
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-AppName = Literal[
-    "consumer", "salesperson", "pos", "admin", "inventory", "accounting",
-    "hr", "security", "partner", "wholesale", "aso",
-]  # fmt: skip
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{5,18}[0-9]$"
 # Tokens, and the answers that carry them, must never be stored by a proxy or the app's HTTP cache.

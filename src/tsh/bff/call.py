@@ -1,4 +1,8 @@
-"""What a BFF handler receives: the caller, its resolved scope, a session, and helpers."""
+"""What a BFF handler receives: the caller as a domain `Actor`, a session, and helpers.
+
+Handlers pass `call.actor` and `call.session` to domain services and queries; they hold no SQL
+and no business rule of their own (the import-linter contracts in pyproject.toml hold that).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from tsh.domain.actor import Actor
 from tsh.platform.auth.principal import Principal, Scope
+from tsh.platform.db import Session
 from tsh.platform.errors import AppError
 from tsh.platform.metrics import SECTION_LATENCY
 
@@ -18,7 +23,7 @@ if TYPE_CHECKING:
     from tsh.bff.spec import EndpointSpec
     from tsh.context import AppContext
 
-Section = Callable[[AsyncSession], Awaitable[Any]]
+Section = Callable[[Session], Awaitable[Any]]
 
 
 def scope_marker(principal: Principal, scope: Scope) -> str:
@@ -47,10 +52,15 @@ class Call:
     ctx: AppContext
     principal: Principal
     scope: Scope
-    session: AsyncSession
+    session: Session
     request_id: str
     ip: str
     audit_target: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def actor(self) -> Actor:
+        """The caller with the scope this endpoint grants its role: what every service takes."""
+        return Actor.of(self.principal, self.scope)
 
     @property
     def user_id(self) -> int:

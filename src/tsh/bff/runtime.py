@@ -17,10 +17,10 @@ import logging
 from typing import Any
 
 from fastapi import Request
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from tsh.bff.call import Call, Created, scope_marker
-from tsh.bff.read_your_writes import mark_write, screen_session
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
 from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
@@ -28,6 +28,7 @@ from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.cache.backend import CacheError, Entry
 from tsh.platform.cache.tags import entry_tags
+from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
 from tsh.platform.http.envelope import metadata, success_bytes
@@ -92,7 +93,23 @@ class EndpointRunner:
         try:
             return await self._run(request)
         except AppError as exc:
+            ctx: AppContext = request.app.state.ctx
+            if ctx.settings.check_contract and exc.code not in self.spec.allowed_errors:
+                ctx.contract_violations.append(f"{self.spec.id} answered undeclared {exc.status} {exc.code}")
             return error_response(request, exc)
+
+    def _check_data(self, ctx: AppContext, data: bytes) -> None:
+        """Contract check (tests only): `data` matches the declared response model."""
+        model = self.spec.response_model
+        if not ctx.settings.check_contract or model is None:
+            return
+        try:
+            model.model_validate_json(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)[:5]
+            )
+            ctx.contract_violations.append(f"{self.spec.id} data breaks {model.__name__}: {problems}")
 
     async def _run(self, request: Request) -> Response:
         spec = self.spec
@@ -142,7 +159,7 @@ class EndpointRunner:
     ) -> Response:
         spec = self.spec
         kwargs = self._inputs(request, None)
-        async with await screen_session(ctx, principal.user_id) as session:
+        async with await screen_session(ctx.db, ctx.cache, principal.user_id) as session:
             call = Call(
                 spec=spec,
                 ctx=ctx,
@@ -211,6 +228,7 @@ class EndpointRunner:
         headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
         if request.headers.get("if-none-match") == entry.etag:
             return Response(status_code=304, headers=headers)
+        self._check_data(request.app.state.ctx, entry.value)
         state = request.scope["state"]
         meta = metadata(
             request_id=state["request_id"],
@@ -270,7 +288,8 @@ class EndpointRunner:
             )
             data = dumps(result)
         # The unit of work has committed and published (invalidated) by now.
-        await mark_write(ctx, principal.user_id)
+        self._check_data(ctx, data)
+        await mark_write(ctx.db, ctx.cache, principal.user_id)
         meta = metadata(request_id=state["request_id"], started=state["started"])
         return status, success_bytes(data, meta)
 

@@ -46,6 +46,7 @@ class Money(BaseModel):
     """A money input: {"amount": "<decimal string>", "currency": "IQD" | "USD"}, greater than 0."""
 
     model_config = ConfigDict(extra="forbid")
+    validation_codes: ClassVar[tuple[str, ...]] = ("INVALID_AMOUNT",)
     allow_zero: ClassVar[bool] = False
     amount: Decimal
     currency: Currency

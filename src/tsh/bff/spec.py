@@ -1,7 +1,9 @@
 """One declaration per BFF endpoint, and the registry every consumer reads.
 
-`tsh routes`, the OpenAPI document and the tests all read `REGISTRY`, so the count per app,
-the roles, scopes and cache categories cannot drift apart.
+`tsh routes`, docs/endpoints.md, the OpenAPI document and the generic tests all read `REGISTRY`,
+so the count per app, the roles, scopes, cache categories, events, error codes and response
+shapes cannot drift apart. A declaration naming an unknown app, event or error code fails at
+import, i.e. at start-up.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal, get_args, get_type_hints
 
 from pydantic import BaseModel
 
+from tsh.domain.apps import SEGMENTS, AppName, is_app
+from tsh.domain.events import EventName, check_event
 from tsh.platform.auth.principal import Scope
+from tsh.platform.errors import ERROR_CODES, GENERIC_ERRORS, IDEMPOTENCY_ERRORS
 
 BFF_PREFIX = "/api/bff/mobile"
 Kind = Literal["screen", "action"]
@@ -49,6 +54,10 @@ class EndpointSpec:
     cache: str
     events: tuple[str, ...]
     handler: Handler
+    # Business error codes the endpoint may answer besides the generic ones (GENERIC_ERRORS).
+    errors: frozenset[str] = frozenset()
+    # The model of `data` in a success response (documents it; validated by the test suite).
+    response_model: type[BaseModel] | None = None
     idempotency: Idempotency | None = None
     rate_limit: str | None = None
     status_code: int = 200
@@ -70,6 +79,12 @@ class EndpointSpec:
         return self.kind == "screen" and self.ttl_s > 0
 
     @property
+    def allowed_errors(self) -> frozenset[str]:
+        """Every error code this endpoint may answer."""
+        extra = IDEMPOTENCY_ERRORS if self.kind == "action" else frozenset()
+        return self.errors | GENERIC_ERRORS | extra
+
+    @property
     def operation_id(self) -> str:
         return self.id.lower().replace("-", "_") + "_" + re.sub(r"\W+", "_", self.handler.__name__).strip("_")
 
@@ -81,6 +96,24 @@ class EndpointSpec:
 
 
 REGISTRY: list[EndpointSpec] = []
+
+
+def _model_error_codes(model: Any, seen: set[Any] | None = None) -> frozenset[str]:
+    """Codes a body or query model's own validators raise (a `validation_codes` ClassVar on the
+    model or on a nested one, e.g. Money's INVALID_AMOUNT), so declarations need not repeat them."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return frozenset()
+    seen.add(model)
+    codes: set[str] = set()
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        codes.update(getattr(model, "validation_codes", ()))
+        for info in model.model_fields.values():
+            codes |= _model_error_codes(info.annotation, seen)
+    else:
+        for arg in get_args(model):
+            codes |= _model_error_codes(arg, seen)
+    return frozenset(codes)
 
 
 def _inspect_handler(fn: Handler) -> tuple[type[BaseModel] | None, type[BaseModel] | None, tuple[str, ...]]:
@@ -98,7 +131,19 @@ def _inspect_handler(fn: Handler) -> tuple[type[BaseModel] | None, type[BaseMode
 class BffApp:
     """Collects the declarations of one Flutter app; `tsh.bff.apps` mounts them all."""
 
-    def __init__(self, name: str, *, segment: str | None = None) -> None:
+    def __init__(self, name: AppName) -> None:
+        if not is_app(name):
+            raise ValueError(f"unknown app {name!r}; the apps are listed in tsh.domain.apps")
+        self._start(name, SEGMENTS[name])
+
+    @classmethod
+    def for_tests(cls, name: str) -> BffApp:
+        """An app outside the product's list, mounted only by the test suite (probe endpoints)."""
+        app = cls.__new__(cls)
+        app._start(name, name)
+        return app
+
+    def _start(self, name: str, segment: str | None) -> None:
         self.name = name
         self.prefix = BFF_PREFIX + (f"/{segment}" if segment else "")
         self.endpoints: list[EndpointSpec] = []
@@ -113,7 +158,9 @@ class BffApp:
         roles: Iterable[str],
         scope: Scope | Mapping[str, Scope],
         cache: str = "none",
-        events: Iterable[str] = (),
+        events: Iterable[EventName] = (),
+        errors: Iterable[str] = (),
+        response: type[BaseModel] | None = None,
         idempotency: Idempotency | None = None,
         rate_limit: str | None = None,
         status_code: int = 200,
@@ -128,6 +175,13 @@ class BffApp:
             raise ValueError(f"{endpoint_id}: unknown cache category {cache!r}")
         if kind == "action" and cache != "none":
             raise ValueError(f"{endpoint_id}: actions are never cached")
+        event_names = tuple(events)
+        for name in event_names:
+            check_event(name)
+        error_codes = frozenset(errors)
+        unknown = sorted(code for code in error_codes if code not in ERROR_CODES)
+        if unknown:
+            raise ValueError(f"{endpoint_id}: undeclared error codes {unknown} (tsh.domain.error_codes)")
 
         def register(fn: Handler) -> Handler:
             query, body, path_params = _inspect_handler(fn)
@@ -141,8 +195,10 @@ class BffApp:
                 roles=role_set,
                 scopes=scopes,
                 cache=cache,
-                events=tuple(events),
+                events=event_names,
                 handler=fn,
+                errors=error_codes | _model_error_codes(body) | _model_error_codes(query),
+                response_model=response,
                 idempotency=idempotency if kind == "action" else None,
                 rate_limit=rate_limit,
                 status_code=status_code,

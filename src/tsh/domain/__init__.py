@@ -1,1 +1,7 @@
-"""The ERP: one package per bounded context (models, queries, rules, events). No HTTP here."""
+"""The ERP domain: one package per bounded context (see docs/architecture.md for their layers).
+
+Importing the package declares the business error codes, so every entry point (app, CLI, seed,
+tests) knows the whole catalogue.
+"""
+
+from tsh.domain import error_codes as _error_codes  # noqa: F401  (declares the catalogue)

@@ -8,21 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tsh.domain.apps import APPS
 from tsh.seed.context import SeedContext
 
-APPS = (
-    "consumer",
-    "salesperson",
-    "pos",
-    "admin",
-    "inventory",
-    "accounting",
-    "hr",
-    "security",
-    "partner",
-    "wholesale",
-    "aso",
-)
 ROUTES = {
     "consumer": ["/api/bff/mobile/home", "/api/bff/mobile/products", "/api/bff/mobile/cart"],
     "salesperson": ["/api/bff/mobile/salesperson/dashboard", "/api/bff/mobile/salesperson/route"],

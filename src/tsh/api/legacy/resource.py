@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.api.legacy.access import Access
 from tsh.api.legacy.nesting import Expansion
 from tsh.api.legacy.serialize import Record, to_dict
+from tsh.domain.events import EventName
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.errors import NotFound
 
@@ -57,9 +58,9 @@ class Resource:
     # role → the only fields that role may change (others get 403 FIELD_NOT_ALLOWED).
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=dict)
     choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-    events: tuple[str, ...] = ()
+    events: tuple[EventName, ...] = ()
     # Event → fields: emitted only when one of them changed (e.g. CreditChanged for credit fields).
-    event_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    event_fields: Mapping[EventName, frozenset[str]] = field(default_factory=dict)
     hook: WriteHook | None = None
     # Ops answered by a domain service instead of the generic column write (see `commands`).
     commands: Mapping[Op, Command] = field(default_factory=dict)

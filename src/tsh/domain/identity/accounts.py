@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.config import Settings
-from tsh.domain.identity.audit import user_scope
+from tsh.domain.events import raise_event
 from tsh.domain.identity.links import branches, customers, employees, technicians
 from tsh.domain.identity.login import normalise_email
 from tsh.domain.identity.models import PasswordResetToken, Role, User, UserSession
@@ -25,7 +25,6 @@ from tsh.platform.auth.principal import Principal
 from tsh.platform.auth.tokens import hash_opaque_token, new_opaque_token
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, ServiceUnavailable, Unauthorized, field_error
-from tsh.platform.events import DomainEvent, emit
 
 PASSWORD_TOKEN_TTL = timedelta(hours=24)
 
@@ -128,11 +127,8 @@ async def register(
             raise Conflict("An account with this phone number already exists", code="PHONE_TAKEN") from None
         raise Conflict("An account with this email already exists", code="EMAIL_TAKEN") from None
 
-    emit(
-        session,
-        DomainEvent("UserChanged", scopes=user_scope(user.id), payload={"reason": "registered"}),
-        DomainEvent("CustomerChanged", scopes=frozenset({f"customer:{customer_id}", f"branch:{branch_id}"})),
-    )
+    raise_event(session, "UserChanged", users=[user.id], reason="registered")
+    raise_event(session, "CustomerChanged", customers=[customer_id], branches=[branch_id])
     return await open_session(
         session,
         settings,
@@ -209,7 +205,7 @@ async def reset_password(session: AsyncSession, *, token: str, new_password: str
     link.used_at = now
     user.password_hash = await hash_password(new_password)
     await revoke_user_sessions(session, user_id=user.id, reason="password_reset")
-    emit(session, DomainEvent("UserChanged", scopes=user_scope(user.id), payload={"reason": "password"}))
+    raise_event(session, "UserChanged", users=[user.id], reason="password")
     return user.id
 
 

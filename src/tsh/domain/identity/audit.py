@@ -9,17 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.domain.events import raise_event
 from tsh.domain.identity.models import SEVERITIES, AuditLog, SecurityEvent, Threat
 from tsh.platform.db.base import utcnow
-from tsh.platform.events import DomainEvent, emit
 
 # Repeated signals of one kind about one user or address join the open threat instead of
 # opening a new one each time, as long as it was seen within this window.
 THREAT_MERGE_WINDOW = timedelta(hours=24)
-
-
-def user_scope(user_id: int | None) -> frozenset[str]:
-    return frozenset({f"user:{user_id}"}) if user_id is not None else frozenset()
 
 
 def record_audit(
@@ -84,10 +80,7 @@ def record_security_event(
             threat_id=threat_id,
         )
     )
-    emit(
-        session,
-        DomainEvent("SecurityEventRecorded", scopes=user_scope(user_id), payload={"type": type}),
-    )
+    raise_event(session, "SecurityEventRecorded", users=[user_id], type=type)
 
 
 def _worse(a: str, b: str) -> str:

@@ -16,7 +16,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.config import Settings
-from tsh.domain.identity.audit import raise_threat, record_security_event, user_scope
+from tsh.domain.events import raise_event
+from tsh.domain.identity.audit import raise_threat, record_security_event
 from tsh.domain.identity.models import BlockedIp, Lockout, LoginAttempt, Role, User
 from tsh.domain.identity.policies import LockoutPolicy, lockout_policy
 from tsh.domain.identity.results import Rejection, TokenPair
@@ -24,7 +25,6 @@ from tsh.domain.identity.sessions import open_session
 from tsh.platform.auth.passwords import hash_needs_update, hash_password, verify_password
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Forbidden, RateLimited, Unauthorized
-from tsh.platform.events import DomainEvent, emit
 
 FAILURE_RESULTS = ("bad_credentials", "disabled")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -171,9 +171,7 @@ async def _lock_if_over_threshold(
             threat_id=threat.id,
         )
         if user_id is not None:
-            emit(
-                session, DomainEvent("UserChanged", scopes=user_scope(user_id), payload={"reason": "lockout"})
-            )
+            raise_event(session, "UserChanged", users=[user_id], reason="lockout")
     if not ip:
         return
     ip_failures = await _failures_since_reset(session, email=None, ip=ip, policy=policy, now=now) + 1

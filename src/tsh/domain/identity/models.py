@@ -15,12 +15,9 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tsh.domain.apps import APPS
 from tsh.platform.db.base import Base, JsonType, TimestampMixin
 
-APPS = (
-    "consumer", "salesperson", "pos", "admin", "inventory", "accounting",
-    "hr", "security", "partner", "wholesale", "aso",
-)  # fmt: skip
 LANGUAGES = ("ar", "en")
 USER_STATUSES = ("active", "disabled")
 SCOPES = ("own", "branch", "all")

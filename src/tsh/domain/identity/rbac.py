@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from tsh.domain.apps import APPS
+
 Scope = Literal["own", "branch", "all"]
 
 
@@ -50,10 +52,8 @@ ADMIN = "admin"
 # "employee" in the app tables: any user linked to an Employee record (core.md §0).
 STAFF_ROLES: frozenset[str] = frozenset(r.code for r in ROLES if r.is_staff)
 
-MODULES: tuple[str, ...] = (
-    "consumer", "salesperson", "pos", "admin", "inventory", "accounting",
-    "hr", "security", "partner", "wholesale", "aso",
-)  # fmt: skip
+# A permission's module is the app whose endpoints it opens.
+MODULES: tuple[str, ...] = APPS
 
 
 @dataclass(frozen=True, slots=True)

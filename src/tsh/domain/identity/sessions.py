@@ -13,18 +13,18 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.config import Settings
-from tsh.domain.identity.audit import raise_threat, record_security_event, user_scope
+from tsh.domain.events import raise_event
+from tsh.domain.identity.audit import raise_threat, record_security_event
 from tsh.domain.identity.models import ConsumedRefreshToken, Role, User, UserSession
 from tsh.domain.identity.policies import session_policy
 from tsh.domain.identity.results import Rejection, TokenPair
 from tsh.platform.auth.tokens import encode_access_token, hash_refresh_token, new_refresh_token
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Unauthorized
-from tsh.platform.events import DomainEvent, emit
 
 
 def _session_changed(session: AsyncSession, user_id: int, reason: str) -> None:
-    emit(session, DomainEvent("SessionChanged", scopes=user_scope(user_id), payload={"reason": reason}))
+    raise_event(session, "SessionChanged", users=[user_id], reason=reason)
 
 
 async def open_session(

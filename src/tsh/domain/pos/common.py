@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.events import raise_event
+from tsh.domain.events import EventName, raise_event
 from tsh.domain.identity.models import Role, User
 from tsh.domain.money import round_money, wire
 from tsh.domain.organisation.models import Branch
@@ -293,7 +293,7 @@ async def branch_pos_users(session: AsyncSession, branch_id: int) -> list[int]:
 
 def raise_pos_events(
     session: AsyncSession,
-    names: Iterable[str],
+    names: Iterable[EventName],
     *,
     branch_id: int,
     users: Iterable[int | None],

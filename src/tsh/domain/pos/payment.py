@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.accounting.posting import Line, post_entry, rate_in_force
 from tsh.domain.aftersales.models import Warranty
 from tsh.domain.catalog.models import Product
+from tsh.domain.events import EventName
 from tsh.domain.inventory.stock import ensure_available, issue
 from tsh.domain.money import round_money
 from tsh.domain.organisation.models import Branch
@@ -208,7 +209,7 @@ async def pay_sale(
     warranties = _warranties(session, sale, [(ln, months) for ln, serialised, months in lines if serialised])
     await session.flush()
     users = [shift.cashier_id, actor.user_id, *await branch_pos_users(session, sale.branch_id)]
-    events = ["PosSaleCompleted", "StockChanged", "ShiftChanged", "JournalPosted"]
+    events: list[EventName] = ["PosSaleCompleted", "StockChanged", "ShiftChanged", "JournalPosted"]
     if warranties:
         events.append("WarrantyChanged")
     raise_pos_events(session, events, branch_id=sale.branch_id, users=users, customer_id=sale.customer_id)

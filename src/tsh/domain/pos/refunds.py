@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting.posting import Line, post_entry, rate_in_force
 from tsh.domain.aftersales.models import Refund, Warranty
+from tsh.domain.events import EventName
 from tsh.domain.inventory.models import StockMovement
 from tsh.domain.inventory.stock import receive
 from tsh.domain.money import round_money
@@ -178,7 +179,7 @@ async def refund_sale(
             .values(status="void", void_reason=f"refunded ({refund.number})", voided_at=now)
         )
     await session.flush()
-    events = ["RefundIssued", "ShiftChanged", "JournalPosted"]
+    events: list[EventName] = ["RefundIssued", "ShiftChanged", "JournalPosted"]
     if restock:
         events.append("StockChanged")
     if voided:

@@ -92,6 +92,9 @@ class RedisCache:
             socket_timeout=0.5,
             health_check_interval=30,
         )
+        # Pub/sub is server-wide, not per database: two deployments (or test runs) sharing one
+        # Redis on different databases must not drop each other's local entries.
+        self._channel = f"{CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
         self._local = LocalStore()
         self._local_ttl_s = local_ttl_s
         self._local_generation = 0
@@ -185,7 +188,7 @@ class RedisCache:
 
     async def _deliver(self, tag_list: list[str]) -> None:
         await self._call(self._invalidate_script(keys=[GEN_KEY], args=[PREFIX + "t:" + t for t in tag_list]))
-        await self._call(self._redis.publish(CHANNEL, orjson.dumps(tag_list)))
+        await self._call(self._redis.publish(self._channel, orjson.dumps(tag_list)))
 
     async def _flush_pending(self) -> None:
         if self._pending:
@@ -220,7 +223,7 @@ class RedisCache:
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self._channel)
                 self._local.clear()
                 self._listening = True
                 async for message in pubsub.listen():

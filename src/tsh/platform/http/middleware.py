@@ -18,24 +18,14 @@ from tsh.platform.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("tsh.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_APP_SEGMENTS = {
-    "salesperson",
-    "pos",
-    "admin",
-    "inventory",
-    "accounting",
-    "hr",
-    "security",
-    "partner",
-    "wholesale",
-    "aso",
-}
 
 
-def app_label(path: str) -> str:
+def app_label(path: str, segments: frozenset[str], default_app: str) -> str:
+    """The metrics label of a path: the BFF app whose segment it carries (`default_app` for the
+    BFF paths without one), else auth / legacy / ops."""
     if path.startswith("/api/bff/mobile"):
         parts = path.split("/")
-        return parts[4] if len(parts) > 4 and parts[4] in _APP_SEGMENTS else "consumer"
+        return parts[4] if len(parts) > 4 and parts[4] in segments else default_app
     if path.startswith("/api/auth"):
         return "auth"
     if path.startswith("/api/"):
@@ -52,9 +42,18 @@ IpCheck = Callable[[Scope, str], Awaitable[bool]]
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, access_log: bool = True, ip_blocked: IpCheck | None = None
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        access_log: bool = True,
+        ip_blocked: IpCheck | None = None,
+        app_segments: frozenset[str] = frozenset(),
+        default_app: str = "bff",
     ) -> None:
         self.app = app
+        self.app_segments = app_segments
+        self.default_app = default_app
         self.max_body = max_body_bytes
         self.access_log = access_log
         self.ip_blocked = ip_blocked
@@ -156,7 +155,7 @@ class RequestContextMiddleware:
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         path = scope["path"]
-        app = app_label(path)
+        app = app_label(path, self.app_segments, self.default_app)
         REQUESTS.labels(app, template, scope["method"], str(status)).inc()
         LATENCY.labels(app, template).observe(elapsed)
         if self.access_log:

@@ -65,6 +65,7 @@ def _fields(body: Body) -> dict[str, Any]:
     scope="own",
     cache="customers",
     events=("CustomerChanged", "BranchChanged"),
+    errors=("CUSTOMER_PROFILE_MISSING",),
 )
 async def addresses(call: Call) -> dict[str, Any]:
     """Delivery addresses with zone, fee and serving branch; the default is marked."""
@@ -80,6 +81,7 @@ async def addresses(call: Call) -> dict[str, Any]:
     scope="own",
     events=("CustomerChanged",),
     audit_entity="address",
+    errors=("OUTSIDE_DELIVERY_ZONE", "ADDRESS_LIMIT"),
 )
 async def add_address(call: Call, *, body: NewAddress) -> Created:
     """Adds a delivery address and assigns it to a delivery zone."""
@@ -96,6 +98,7 @@ async def add_address(call: Call, *, body: NewAddress) -> Created:
     scope="own",
     events=("CustomerChanged",),
     audit_entity="address",
+    errors=("OUTSIDE_DELIVERY_ZONE", "ADDRESS_NOT_FOUND"),
 )
 async def edit_address(call: Call, *, id: int, body: AddressChanges) -> dict[str, Any]:
     """Edits an address or makes it the default."""
@@ -114,6 +117,7 @@ async def edit_address(call: Call, *, id: int, body: AddressChanges) -> dict[str
     scope="own",
     events=("CustomerChanged",),
     audit_entity="address",
+    errors=("ADDRESS_NOT_FOUND",),
 )
 async def delete_address(call: Call, *, id: int) -> dict[str, Any]:
     """Deletes an address (the newest remaining one becomes the default)."""

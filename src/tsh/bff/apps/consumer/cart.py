@@ -31,13 +31,23 @@ async def cart_payload(call: Call) -> dict[str, Any]:
     )
 
 
-@app.screen("CON-08", "/cart", roles=CONSUMER, scope="own", cache="none")
+@app.screen(
+    "CON-08", "/cart", roles=CONSUMER, scope="own", cache="none", errors=("CUSTOMER_PROFILE_MISSING",)
+)
 async def view_cart(call: Call) -> dict[str, Any]:
     """Cart: lines re-priced now, stock warnings, promotions, totals and item count."""
     return await cart_payload(call)
 
 
-@app.action("CON-09", "POST", "/cart/items", roles=CONSUMER, scope="own", audit_entity="cart")
+@app.action(
+    "CON-09",
+    "POST",
+    "/cart/items",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="cart",
+    errors=("PRODUCT_NOT_FOUND", "INSUFFICIENT_STOCK", "CART_LIMIT"),
+)
 async def add_to_cart(call: Call, *, body: AddItem) -> dict[str, Any]:
     """Adds a product to the cart or raises the quantity of its line; returns the cart."""
     cid = customer_id(call)
@@ -52,7 +62,15 @@ async def add_to_cart(call: Call, *, body: AddItem) -> dict[str, Any]:
     return await cart_payload(call)
 
 
-@app.action("CON-10", "PATCH", "/cart/items/{id}", roles=CONSUMER, scope="own", audit_entity="cart_item")
+@app.action(
+    "CON-10",
+    "PATCH",
+    "/cart/items/{id}",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="cart_item",
+    errors=("INSUFFICIENT_STOCK", "CART_ITEM_NOT_FOUND"),
+)
 async def set_cart_qty(call: Call, *, id: int, body: SetQty) -> dict[str, Any]:
     """Sets the quantity of one cart line; returns the cart."""
     cid = customer_id(call)
@@ -62,7 +80,15 @@ async def set_cart_qty(call: Call, *, id: int, body: SetQty) -> dict[str, Any]:
     return await cart_payload(call)
 
 
-@app.action("CON-11", "DELETE", "/cart/items/{id}", roles=CONSUMER, scope="own", audit_entity="cart_item")
+@app.action(
+    "CON-11",
+    "DELETE",
+    "/cart/items/{id}",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="cart_item",
+    errors=("CART_ITEM_NOT_FOUND",),
+)
 async def remove_cart_line(call: Call, *, id: int) -> dict[str, Any]:
     """Removes one cart line; returns the cart."""
     await carts.remove_item(call.session, customer_id=customer_id(call), item_id=id)

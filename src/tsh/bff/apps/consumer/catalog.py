@@ -60,7 +60,7 @@ class PromotionsQuery(Page):
     branch_id: Id | None = None
 
 
-@app.screen("CON-01", "/home", events=CATALOG_EVENTS, **CATALOG)
+@app.screen("CON-01", "/home", events=CATALOG_EVENTS, **CATALOG, errors=("BRANCH_NOT_FOUND",))
 async def home(call: Call, *, query: BranchQuery) -> dict[str, Any]:
     """Home: promotion banners, featured, best sellers, new arrivals, top-level categories."""
     where, at, lang = await serving(call, query.branch_id), now(), language(call)
@@ -82,7 +82,7 @@ async def home(call: Call, *, query: BranchQuery) -> dict[str, Any]:
     }
 
 
-@app.screen("CON-02", "/products", events=CATALOG_EVENTS, **CATALOG)
+@app.screen("CON-02", "/products", events=CATALOG_EVENTS, **CATALOG, errors=("INVALID_PRICE_RANGE",))
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Catalogue list and search: product cards, facets and total count."""
     if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
@@ -118,7 +118,7 @@ async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     }
 
 
-@app.screen("CON-03", "/products/{id}", events=CATALOG_EVENTS, **CATALOG)
+@app.screen("CON-03", "/products/{id}", events=CATALOG_EVENTS, **CATALOG, errors=("PRODUCT_NOT_FOUND",))
 async def product_page(call: Call, *, id: int, query: BranchQuery) -> dict[str, Any]:
     """Product page: details, price and promotion, availability, ratings, reviews, related cards."""
     where, at, lang = await serving(call, query.branch_id), now(), language(call)
@@ -169,6 +169,7 @@ async def product_page(call: Call, *, id: int, query: BranchQuery) -> dict[str, 
     events=("ProductChanged",),
     vary_by_language=True,
     key_part=serving_branch_key,
+    errors=("QUERY_TOO_SHORT",),
 )
 async def suggestions(call: Call, *, query: SuggestQuery) -> dict[str, Any]:
     """Type-ahead: up to 8 product names, 3 categories and 3 brands matching a prefix."""
@@ -225,7 +226,11 @@ def _after_index(running: list[Any], after: dict[str, Any]) -> int:
 
 
 @app.screen(
-    "CON-07", "/promotions/{id}", events=("PriceChanged", "ProductChanged", "StockChanged"), **CATALOG
+    "CON-07",
+    "/promotions/{id}",
+    events=("PriceChanged", "ProductChanged", "StockChanged"),
+    **CATALOG,
+    errors=("PROMOTION_NOT_FOUND",),
 )
 async def promotion_page(call: Call, *, id: int, query: PromotionsQuery) -> dict[str, Any]:
     """Promotion page: terms, period, code and eligible product cards."""

@@ -47,7 +47,7 @@ class OnlinePayment(Body):
     amount: Money
 
 
-@app.screen("CON-33", "/checkout", roles=CONSUMER, scope="own", cache="none")
+@app.screen("CON-33", "/checkout", roles=CONSUMER, scope="own", cache="none", errors=("CART_EMPTY",))
 async def summary(call: Call, *, query: CheckoutQuery) -> dict[str, Any]:
     """Checkout summary: re-validated lines, addresses, delivery options, payment methods, totals."""
     return await checkout.checkout_summary(
@@ -71,6 +71,15 @@ async def summary(call: Call, *, query: CheckoutQuery) -> dict[str, Any]:
     idempotency="required",
     events=("OrderCreated", "StockChanged", "InvoiceIssued", "CreditChanged", "JournalPosted"),
     audit_entity="order",
+    errors=(
+        "CART_EMPTY",
+        "INSUFFICIENT_STOCK",
+        "PRICE_CHANGED",
+        "PROMO_INVALID",
+        "OUTSIDE_DELIVERY_ZONE",
+        "BELOW_MIN_ORDER",
+        "OPTION_NOT_AVAILABLE",
+    ),
 )
 async def place(call: Call, *, body: PlaceOrder) -> Created:
     """Places the order from the cart: re-prices, reserves stock, empties the cart."""
@@ -103,6 +112,7 @@ async def place(call: Call, *, body: PlaceOrder) -> Created:
     idempotency="required",
     events=("PaymentReceived", "OrderChanged", "InvoiceIssued", "CreditChanged", "JournalPosted"),
     audit_entity="order",
+    errors=("ALREADY_PAID", "ORDER_NOT_PENDING", "PAYMENT_NOT_VERIFIED", "AMOUNT_MISMATCH"),
 )
 async def pay(call: Call, *, id: int, body: OnlinePayment) -> dict[str, Any]:
     """Confirms the online payment of a pending order and allocates it to the new invoice."""

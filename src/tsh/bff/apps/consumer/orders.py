@@ -89,6 +89,7 @@ async def order_payload(call: Call, order_id: int) -> dict[str, Any]:
     cache="orders",
     events=("OrderCreated", "OrderChanged", "PaymentReceived", "RefundIssued"),
     key_part=expire_unpaid,
+    errors=("CUSTOMER_PROFILE_MISSING",),
 )
 async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     """Order history, newest first (cancelled orders included)."""
@@ -112,6 +113,7 @@ async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     cache="orders",
     events=("OrderChanged", "PaymentReceived", "RefundIssued", "ReturnChanged", "ReviewChanged"),
     key_part=expire_unpaid,
+    errors=("ORDER_NOT_FOUND",),
 )
 async def order(call: Call, *, id: int) -> dict[str, Any]:
     """Order detail: lines, totals, address, timeline, invoice, payments, refunds, returns."""
@@ -127,6 +129,7 @@ async def order(call: Call, *, id: int) -> dict[str, Any]:
     events=("OrderChanged", "StockChanged", "CreditChanged", "RefundIssued", "JournalPosted"),
     idempotency="required",
     audit_entity="order",
+    errors=("ORDER_NOT_CANCELLABLE",),
 )
 async def cancel(call: Call, *, id: int, body: Cancellation) -> dict[str, Any]:
     """Cancels an order that has not shipped; refunds online payments to the original method."""
@@ -137,7 +140,15 @@ async def cancel(call: Call, *, id: int, body: Cancellation) -> dict[str, Any]:
     return await order_payload(call, id)
 
 
-@app.action("CON-36", "POST", "/orders/{id}/reorder", roles=CONSUMER, scope="own", audit_entity="order")
+@app.action(
+    "CON-36",
+    "POST",
+    "/orders/{id}/reorder",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="order",
+    errors=("ORDER_NOT_FOUND",),
+)
 async def reorder(call: Call, *, id: int) -> dict[str, Any]:
     """Copies the still-available lines of a past order into the cart at today's prices."""
     skipped = await consumer_orders.reorder(
@@ -154,6 +165,7 @@ async def reorder(call: Call, *, id: int) -> dict[str, Any]:
     scope="own",
     events=("ReturnChanged",),
     audit_entity="return_request",
+    errors=("RETURN_WINDOW_EXPIRED", "QTY_EXCEEDS_RETURNABLE", "RETURN_ALREADY_OPEN", "ORDER_NOT_FOUND"),
 )
 async def return_request(call: Call, *, id: int, body: ReturnIn) -> Created:
     """Asks to return delivered lines (decided and refunded in the after-sales app)."""

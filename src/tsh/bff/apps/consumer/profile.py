@@ -45,6 +45,7 @@ async def _profile(call: Call) -> dict[str, Any]:
     scope="own",
     cache="customers",
     events=("CustomerChanged", "UserChanged", "OrderCreated", "OrderChanged", "ReviewChanged"),
+    errors=("CUSTOMER_PROFILE_MISSING",),
 )
 async def profile(call: Call) -> dict[str, Any]:
     """Profile: contact data, preferences, default address, member since, order and review counts."""
@@ -59,6 +60,7 @@ async def profile(call: Call) -> dict[str, Any]:
     scope="own",
     events=("CustomerChanged", "UserChanged"),
     audit_entity="customer",
+    errors=("PHONE_TAKEN",),
 )
 async def update_profile(call: Call, *, body: ProfileChanges) -> dict[str, Any]:
     """Updates own contact data and preferences."""
@@ -78,6 +80,7 @@ async def update_profile(call: Call, *, body: ProfileChanges) -> dict[str, Any]:
     scope="own",
     events=("UserChanged", "SessionChanged"),
     audit_entity="user",
+    errors=("WRONG_PASSWORD", "WEAK_PASSWORD"),
 )
 async def change_password(call: Call, *, body: PasswordChange) -> dict[str, Any]:
     """Changes own password and revokes every other session of the user."""
@@ -112,6 +115,7 @@ async def push_token(call: Call, *, body: PushToken) -> dict[str, Any]:
     scope="own",
     events=("UserChanged", "CustomerChanged", "SessionChanged", "ReviewChanged"),
     audit_entity="customer",
+    errors=("WRONG_PASSWORD", "OPEN_ORDERS", "BALANCE_DUE"),
 )
 async def close_account(call: Call, *, body: Closure) -> dict[str, Any]:
     """Closes the account: anonymises personal data and disables the user; orders are kept."""

@@ -40,6 +40,7 @@ class ReviewChanges(Body):
     scope="all",
     cache="catalog",
     events=("ReviewChanged",),
+    errors=("PRODUCT_NOT_FOUND",),
 )
 async def product_reviews(call: Call, *, id: int, query: ReviewsQuery) -> dict[str, Any]:
     """Product reviews: rating average and distribution, published reviews."""
@@ -67,6 +68,7 @@ async def product_reviews(call: Call, *, id: int, query: ReviewsQuery) -> dict[s
     scope="own",
     events=("ReviewChanged",),
     audit_entity="review",
+    errors=("NOT_A_VERIFIED_PURCHASE", "ALREADY_REVIEWED"),
 )
 async def write_review(call: Call, *, id: int, body: NewReview) -> Created:
     """Writes a review of a product the caller has received."""
@@ -90,6 +92,7 @@ async def write_review(call: Call, *, id: int, body: NewReview) -> Created:
     scope="own",
     events=("ReviewChanged",),
     audit_entity="review",
+    errors=("REVIEW_LOCKED", "REVIEW_NOT_FOUND"),
 )
 async def edit_review(call: Call, *, id: int, body: ReviewChanges) -> dict[str, Any]:
     """Edits own review."""
@@ -110,6 +113,7 @@ async def edit_review(call: Call, *, id: int, body: ReviewChanges) -> dict[str, 
     scope="own",
     events=("ReviewChanged",),
     audit_entity="review",
+    errors=("REVIEW_NOT_FOUND",),
 )
 async def delete_review(call: Call, *, id: int) -> dict[str, Any]:
     """Deletes own review."""
@@ -125,6 +129,7 @@ async def delete_review(call: Call, *, id: int) -> dict[str, Any]:
     scope="own",
     events=("ReviewChanged",),
     audit_entity="review",
+    errors=("REVIEW_NOT_FOUND", "ALREADY_VOTED", "OWN_REVIEW"),
 )
 async def helpful_vote(call: Call, *, id: int) -> Created:
     """Marks another customer's review as helpful."""

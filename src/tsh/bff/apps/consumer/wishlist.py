@@ -23,7 +23,9 @@ class SaveItem(Body):
     product_id: Id
 
 
-@app.screen("CON-13", "/wishlist", roles=CONSUMER, scope="own", cache="none")
+@app.screen(
+    "CON-13", "/wishlist", roles=CONSUMER, scope="own", cache="none", errors=("CUSTOMER_PROFILE_MISSING",)
+)
 async def wishlist(call: Call, *, query: Page) -> dict[str, Any]:
     """Saved products as product cards, newest first; inactive ones flagged `unavailable`."""
     items, position = await carts.wishlist_page(
@@ -38,7 +40,15 @@ async def wishlist(call: Call, *, query: Page) -> dict[str, Any]:
     return {"items": items, "next_cursor": next_cursor(position)}
 
 
-@app.action("CON-14", "POST", "/wishlist/items", roles=CONSUMER, scope="own", audit_entity="wishlist_item")
+@app.action(
+    "CON-14",
+    "POST",
+    "/wishlist/items",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="wishlist_item",
+    errors=("PRODUCT_NOT_FOUND", "WISHLIST_FULL"),
+)
 async def save(call: Call, *, body: SaveItem) -> dict[str, Any] | Created:
     """Saves a product to the wishlist (201; saving it again answers 200 and changes nothing)."""
     added = await carts.save_to_wishlist(

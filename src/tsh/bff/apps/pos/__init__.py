@@ -15,7 +15,7 @@ from tsh.bff.call import Call
 from tsh.bff.spec import BffApp
 from tsh.domain.pos.common import Actor
 
-app = BffApp("pos", segment="pos")
+app = BffApp("pos")
 STAFF = ("cashier", "branch_manager")
 # cashier: own; branch_manager: branch (admin: all).
 OWN_OR_BRANCH = {"cashier": "own", "branch_manager": "branch"}

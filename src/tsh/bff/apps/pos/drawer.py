@@ -16,7 +16,14 @@ class DrawerQuery(Query):
     shift_id: RowId | None = None
 
 
-@app.screen("POS-07", "/cash-drawer", roles=STAFF, scope=OWN_OR_BRANCH, cache="none")
+@app.screen(
+    "POS-07",
+    "/cash-drawer",
+    roles=STAFF,
+    scope=OWN_OR_BRANCH,
+    cache="none",
+    errors=("NO_OPEN_SHIFT", "SHIFT_NOT_FOUND"),
+)
 async def drawer(call: Call, *, query: DrawerQuery) -> dict[str, Any]:
     """Live cash drawer of an open shift per currency, with the last 20 movements."""
     return await cash_drawer(call.session, actor_of(call), shift_id=query.shift_id)
@@ -38,6 +45,7 @@ class NewMovement(Body):
     events=("ShiftChanged", "JournalPosted"),
     idempotency="required",
     audit_entity="cash_movement",
+    errors=("NO_OPEN_SHIFT", "DRAWER_NEGATIVE", "APPROVAL_REQUIRED"),
 )
 async def movement(call: Call, *, body: NewMovement) -> Created:
     """Records a pay-in, pay-out or safe drop; answers the movement and the drawer as in POS-07."""

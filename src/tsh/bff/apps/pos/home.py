@@ -44,6 +44,7 @@ class ProductsQuery(Page):
     scope="branch",
     cache="catalog",
     events=("ProductChanged", "PriceChanged", "StockChanged"),
+    errors=("PRODUCT_NOT_FOUND", "TERMINAL_NOT_FOUND"),
 )
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Quick-sale catalogue and barcode lookup with POS prices and terminal availability."""

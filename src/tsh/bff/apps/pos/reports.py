@@ -28,6 +28,7 @@ class ReportQuery(Query):
     scope={"branch_manager": "branch", "accountant": "all"},
     cache="financial",
     events=("PosSaleCompleted", "RefundIssued"),
+    errors=("RANGE_TOO_LONG", "BRANCH_NOT_FOUND"),
 )
 async def sales(call: Call, *, query: ReportQuery) -> dict[str, Any]:
     """Sales report for a period (422 RANGE_TOO_LONG above 366 days)."""

@@ -26,7 +26,15 @@ class NewSale(Body):
     customer_id: RowId | None = None
 
 
-@app.action("POS-09", "POST", "/transactions", roles=STAFF, scope="own", audit_entity="pos_transaction")
+@app.action(
+    "POS-09",
+    "POST",
+    "/transactions",
+    roles=STAFF,
+    scope="own",
+    audit_entity="pos_transaction",
+    errors=("NO_OPEN_SHIFT", "TOO_MANY_OPEN", "CUSTOMER_NOT_FOUND"),
+)
 async def start(call: Call, *, body: NewSale) -> Created:
     """Starts a sale in the caller's open shift."""
     sale = await start_sale(call.session, actor_of(call), customer_id=body.customer_id)
@@ -41,6 +49,7 @@ async def start(call: Call, *, body: NewSale) -> Created:
     # cashier: own, and the completed sales of the branch (so POS-14 can refund them).
     scope=OWN_OR_BRANCH,
     cache="none",
+    errors=("TRANSACTION_NOT_FOUND",),
 )
 async def detail(call: Call, *, id: int) -> dict[str, Any]:
     """One sale with lines, tenders, change, status, receipt data and refundable quantities."""
@@ -67,6 +76,7 @@ class Lines(Body):
     roles=STAFF,
     scope=OWN_OR_BRANCH,
     audit_entity="pos_transaction",
+    errors=("TRANSACTION_NOT_OPEN", "INSUFFICIENT_STOCK", "APPROVAL_REQUIRED"),
 )
 async def lines(call: Call, *, body: Lines, id: int) -> dict[str, Any]:
     """Replaces the lines and discounts of an open sale; answers the repriced sale."""
@@ -99,6 +109,14 @@ class Payment(Body):
     events=("PosSaleCompleted", "StockChanged", "ShiftChanged", "JournalPosted", "WarrantyChanged"),
     idempotency="required",
     audit_entity="pos_transaction",
+    errors=(
+        "TRANSACTION_NOT_OPEN",
+        "SHIFT_NOT_OPEN",
+        "PAYMENT_SHORT",
+        "OVERPAID_NON_CASH",
+        "SERIAL_REQUIRED",
+        "INSUFFICIENT_STOCK",
+    ),
 )
 async def pay(call: Call, *, body: Payment, id: int) -> dict[str, Any]:
     """Takes the payment and completes the sale (stock, change, receipt, posting, warranties)."""
@@ -130,6 +148,7 @@ class DiscardQuery(Query):
     roles=STAFF,
     scope=OWN_OR_BRANCH,
     audit_entity="pos_transaction",
+    errors=("TRANSACTION_COMPLETED",),
 )
 async def discard(call: Call, *, query: DiscardQuery, id: int) -> dict[str, Any]:
     """Discards an open, unpaid sale (written to the audit log)."""
@@ -164,6 +183,7 @@ class NewRefund(Body):
     events=("RefundIssued", "StockChanged", "ShiftChanged", "JournalPosted", "WarrantyChanged"),
     idempotency="required",
     audit_entity="refund",
+    errors=("NO_OPEN_SHIFT", "REFUND_EXCEEDS_SALE", "DRAWER_NEGATIVE", "APPROVAL_REQUIRED"),
 )
 async def refund(call: Call, *, body: NewRefund, id: int) -> Created:
     """Refunds lines of a completed sale of the branch from the caller's shift."""
@@ -210,6 +230,7 @@ class SalesQuery(Page):
     scope=OWN_OR_BRANCH,
     cache="orders",
     events=("PosSaleCompleted", "RefundIssued"),
+    errors=("CASHIER_NOT_FOUND", "SHIFT_NOT_FOUND"),
 )
 async def completed(call: Call, *, query: SalesQuery) -> dict[str, Any]:
     """Completed sales; a receipt_number lookup searches the whole branch."""

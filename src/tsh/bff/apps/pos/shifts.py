@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -19,6 +19,8 @@ from tsh.platform.errors import Invalid
 
 class Float(MoneyNonNegative):
     """An opening float amount: ≥ 0 (422 NEGATIVE_AMOUNT below)."""
+
+    validation_codes: ClassVar[tuple[str, ...]] = ("INVALID_AMOUNT", "NEGATIVE_AMOUNT")
 
     @field_validator("amount", mode="after")
     @classmethod
@@ -48,6 +50,7 @@ class OpenShift(Body):
     events=("ShiftChanged",),
     idempotency="required",
     audit_entity="pos_shift",
+    errors=("SHIFT_ALREADY_OPEN", "NEGATIVE_AMOUNT"),
 )
 async def open_(call: Call, *, body: OpenShift) -> Created:
     """Opens a shift on a terminal with the counted opening float per currency."""
@@ -57,7 +60,7 @@ async def open_(call: Call, *, body: OpenShift) -> Created:
     return Created((await shift_summaries(call.session, [shift.id]))[0])
 
 
-@app.screen("POS-04", "/shifts/current", roles=STAFF, scope="own", cache="none")
+@app.screen("POS-04", "/shifts/current", roles=STAFF, scope="own", cache="none", errors=("NO_OPEN_SHIFT",))
 async def current(call: Call) -> dict[str, Any]:
     """The caller's open shift with its live figures (404 NO_OPEN_SHIFT)."""
     return await current_shift(call.session, actor_of(call))
@@ -77,6 +80,7 @@ class Closure(Body):
     events=("ShiftChanged", "JournalPosted"),
     idempotency="required",
     audit_entity="pos_shift",
+    errors=("SHIFT_NOT_OPEN", "OPEN_TRANSACTIONS", "NOTE_REQUIRED"),
 )
 async def close(call: Call, *, body: Closure, id: int) -> dict[str, Any]:
     """Closes a shift with the counted cash; freezes expected cash and variance (Z-report)."""
@@ -101,6 +105,7 @@ class HistoryQuery(Page):
     scope=OWN_OR_BRANCH,
     cache="financial",
     events=("ShiftChanged",),
+    errors=("CASHIER_NOT_FOUND",),
 )
 async def history(call: Call, *, query: HistoryQuery) -> dict[str, Any]:
     """Shift history with X/Z figures, newest first."""

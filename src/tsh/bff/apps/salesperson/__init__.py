@@ -18,7 +18,7 @@ from tsh.domain.identity.models import Role, User
 from tsh.domain.sales.queries import Owner
 from tsh.platform.errors import Invalid, NotFound, field_error
 
-app = BffApp("salesperson", segment="salesperson")
+app = BffApp("salesperson")
 MANAGERS = ("salesperson", "branch_manager")
 
 

@@ -31,6 +31,7 @@ class CollectionsQuery(Page):
     scope={"salesperson": "own", "branch_manager": "branch"},
     cache="financial",
     events=("InvoiceIssued", "PaymentReceived", "CreditChanged", "OrderChanged", "CustomerChanged"),
+    errors=("SALESPERSON_NOT_FOUND",),
 )
 async def collections(call: Call, *, query: CollectionsQuery) -> dict[str, Any]:
     """Open invoices of own customers, overdue first; totals per currency; today's collections by method."""
@@ -106,6 +107,7 @@ def payment_view(payment: Payment, invoices: dict[int, Invoice]) -> dict[str, An
     events=("PaymentReceived", "CreditChanged", "JournalPosted"),
     idempotency="required",
     audit_entity="payment",
+    errors=("OVER_ALLOCATION",),
 )
 async def collect(call: Call, *, body: NewPayment) -> Created:
     """Records a payment from an own customer, allocates it and returns it (number = receipt number)."""

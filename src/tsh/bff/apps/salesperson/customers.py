@@ -35,6 +35,7 @@ class CustomersQuery(Page):
     scope=SCOPES,
     cache="customers",
     events=("CustomerChanged", "CreditChanged", "VisitRecorded", "OrderCreated"),
+    errors=("SALESPERSON_NOT_FOUND",),
 )
 async def list_customers(call: Call, *, query: CustomersQuery) -> dict[str, Any]:
     """Assigned customers with balance, overdue amount, hold flag, last visit and last order."""
@@ -69,6 +70,7 @@ async def list_customers(call: Call, *, query: CustomersQuery) -> dict[str, Any]
         "OrderChanged",
         "VisitRecorded",
     ),
+    errors=("CUSTOMER_NOT_FOUND",),
 )
 async def customer_detail(call: Call, *, id: int) -> dict[str, Any]:
     """Customer 360: profile, addresses, price list, credit, aging, open invoices, recent activity."""
@@ -100,6 +102,7 @@ class NewCustomer(Body):
     scope=SCOPES,
     events=("CustomerChanged",),
     audit_entity="customer",
+    errors=("DUPLICATE_PHONE", "SALESPERSON_NOT_FOUND"),
 )
 async def register_customer(call: Call, *, body: NewCustomer) -> Created:
     """Registers a new shop customer assigned to the caller (or the named salesperson), on cash terms."""

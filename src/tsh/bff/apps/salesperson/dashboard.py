@@ -32,6 +32,7 @@ class DashboardQuery(Query):
         "CommissionChanged",
     ),
     vary_by_language=True,
+    errors=("SALESPERSON_NOT_FOUND",),
 )
 async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
     """Salesperson dashboard: orders, pending, top customers/products, collections, visits, targets.

@@ -39,6 +39,7 @@ class ProductsQuery(Page):
     cache="catalog",
     events=("ProductChanged", "PriceChanged", "StockChanged", "OrderCreated", "CustomerChanged"),
     vary_by_language=True,
+    errors=("CUSTOMER_NOT_FOUND",),
 )
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Order-taking catalogue for one customer: its prices, promotions, availability, last price sold."""
@@ -137,6 +138,13 @@ async def order_view(call: Call, order: Order) -> dict[str, Any]:
     ),
     idempotency="required",
     audit_entity="order",
+    errors=(
+        "INSUFFICIENT_STOCK",
+        "CREDIT_LIMIT_EXCEEDED",
+        "CUSTOMER_ON_HOLD",
+        "PRICE_CHANGED",
+        "DISCOUNT_OVER_LIMIT",
+    ),
 )
 async def create_order(call: Call, *, body: NewOrder) -> Created:
     """Creates and confirms an order at the customer's prices: reserves stock, invoices, commission."""
@@ -200,6 +208,7 @@ class OrdersQuery(Page):
     scope={"salesperson": "own", "branch_manager": "branch"},
     cache="orders",
     events=("OrderCreated", "OrderChanged", "PaymentReceived"),
+    errors=("SALESPERSON_NOT_FOUND",),
 )
 async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     """Orders taken, newest first: number, customer, date, status, total, invoice balance."""

@@ -29,6 +29,7 @@ class RouteQuery(Query):
     scope=SCOPES,
     cache="customers",
     events=("VisitRecorded", "CustomerChanged", "CreditChanged"),
+    errors=("SALESPERSON_NOT_FOUND",),
 )
 async def route(call: Call, *, query: RouteQuery) -> dict[str, Any]:
     """Route of a day with straight-line distances and ETAs (30 km/h), plus customers due a visit."""
@@ -52,7 +53,14 @@ class RouteBody(Body):
 
 
 @app.action(
-    "SAL-06", "PUT", "/route", roles=MANAGERS, scope=SCOPES, events=("VisitRecorded",), audit_entity="route"
+    "SAL-06",
+    "PUT",
+    "/route",
+    roles=MANAGERS,
+    scope=SCOPES,
+    events=("VisitRecorded",),
+    audit_entity="route",
+    errors=("DATE_IN_PAST", "TOO_MANY_STOPS"),
 )
 async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
     """Replaces the not-yet-started stops of a day with the given ordered list; answers the route."""
@@ -107,6 +115,7 @@ class CheckIn(Body):
     scope="own",
     events=("VisitRecorded",),
     audit_entity="visit",
+    errors=("VISIT_IN_PROGRESS", "LOW_GPS_ACCURACY"),
 )
 async def check_in(call: Call, *, body: CheckIn) -> Created:
     """Checks in at a customer: GPS fix, distance to the shop, verified inside the geofence."""
@@ -141,6 +150,7 @@ class CheckOut(Body):
     scope="own",
     events=("VisitRecorded",),
     audit_entity="visit",
+    errors=("VISIT_NOT_OPEN",),
 )
 async def check_out(call: Call, *, id: int, body: CheckOut) -> dict[str, Any]:
     """Ends a visit with its outcome and notes; links the orders and payments made during it."""

@@ -11,8 +11,8 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.context import AppContext
-from tsh.platform.cache.backend import CacheError, Entry
+from tsh.platform.cache.backend import CacheBackend, CacheError, Entry
+from tsh.platform.db.engine import Database
 
 PRIMARY_FOR_S = 10
 
@@ -21,21 +21,21 @@ def _key(user_id: int) -> str:
     return f"rw:{user_id}"
 
 
-async def mark_write(ctx: AppContext, user_id: int) -> None:
-    if not ctx.db.has_replica:
+async def mark_write(db: Database, cache: CacheBackend, user_id: int) -> None:
+    if not db.has_replica:
         return
     try:
-        generation = await ctx.cache.generation()
-        await ctx.cache.set(_key(user_id), Entry(b"1", time.time(), ""), PRIMARY_FOR_S, (), generation)
+        generation = await cache.generation()
+        await cache.set(_key(user_id), Entry(b"1", time.time(), ""), PRIMARY_FOR_S, (), generation)
     except CacheError:
         pass  # the replica lag is then the only cost
 
 
-async def screen_session(ctx: AppContext, user_id: int) -> AsyncSession:
-    if ctx.db.has_replica:
+async def screen_session(db: Database, cache: CacheBackend, user_id: int) -> AsyncSession:
+    if db.has_replica:
         try:
-            if await ctx.cache.get(_key(user_id)) is not None:
-                return ctx.db.session()
+            if await cache.get(_key(user_id)) is not None:
+                return db.session()
         except CacheError:
-            return ctx.db.session()  # cannot tell: be safe
-    return ctx.db.read_session()
+            return db.session()  # cannot tell: be safe
+    return db.read_session()

@@ -1,0 +1,49 @@
+"""Response models: the documented shape of `data` in each endpoint's success envelope.
+
+A declaration names its model (`response=`); the OpenAPI document and the generated clients are
+built from it, and the test suite validates every response against it (`extra="forbid"`: a field
+the model does not document is a contract violation). Handlers keep returning plain dicts, so a
+cache hit is served as stored bytes and never re-validated.
+
+Money is `{"amount": "<decimal string, 2 places>", "currency": "IQD" | "USD"}`; times are ISO 8601
+with offset; dates `YYYY-MM-DD`; ids positive integers; lists `{items, next_cursor}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Currency = Literal["IQD", "USD"]
+Decimal2 = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1250000.00"])]
+DecimalText = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["5.00"])]
+Timestamp = AwareDatetime
+Date = dt.date
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class View(BaseModel):
+    """Base of every response model: undocumented fields are refused in tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyOut(View):
+    amount: Decimal2
+    currency: Currency
+
+
+class Page(View, Generic[T]):
+    """A paginated list (core.md §0): `next_cursor` is opaque, null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Named(View):
+    id: RowId
+    name: str
