@@ -183,7 +183,7 @@ async def _two_accounts(ctx: AppContext) -> list[int]:
 
 async def test_journal_entry_create(client: httpx.AsyncClient, auth: Auth, ctx: AppContext) -> None:
     debit_acc, credit_acc = await _two_accounts(ctx)
-    from tsh.domain.sales.common import business_today
+    from tsh.domain.shared import business_today
 
     body: dict[str, Any] = {
         "date": business_today().isoformat(),

@@ -23,8 +23,8 @@ from tsh.domain.aftersales.models import Part, PartStock
 from tsh.domain.customers.models import Customer, Partner
 from tsh.domain.identity.models import Media
 from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.field import Commission, CommissionPayout
 from tsh.domain.sales.models import Order
+from tsh.domain.sales.models.field import Commission, CommissionPayout
 from tsh.domain.wholesale.models import CreditRequest
 
 ACC = "accountant1@demo.tsh.iq"

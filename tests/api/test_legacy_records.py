@@ -20,7 +20,7 @@ from tsh.domain.identity.models import AuditLog, LoginAttempt, SecurityEvent, Th
 from tsh.domain.inventory.models import Adjustment, Count, GoodsReceipt, StockMovement, Transfer
 from tsh.domain.organisation.models import Warehouse
 from tsh.domain.pos.models import PosTransaction, Shift
-from tsh.domain.sales.field import CommissionPayout
+from tsh.domain.sales.models.field import CommissionPayout
 from tsh.domain.wholesale.models import CreditRequest
 
 SEC = "security_officer1@demo.tsh.iq"

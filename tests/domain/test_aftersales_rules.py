@@ -41,9 +41,9 @@ from tsh.domain.identity.models import Role, User
 from tsh.domain.inventory import stock
 from tsh.domain.inventory.models import StockLevel, StockMovement
 from tsh.domain.organisation.models import Branch, Warehouse
-from tsh.domain.sales.common import BUSINESS_TZ, business_today
-from tsh.domain.sales.field import Commission
 from tsh.domain.sales.models import Invoice, Order, OrderLine, Payment, PaymentAllocation
+from tsh.domain.sales.models.field import Commission
+from tsh.domain.shared import BUSINESS_TZ, business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError

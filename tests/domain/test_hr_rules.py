@@ -34,9 +34,9 @@ from tsh.domain.hr.models import (
 )
 from tsh.domain.identity.models import Media, Role, User
 from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.common import BUSINESS_TZ, business_today
-from tsh.domain.sales.field import Commission
 from tsh.domain.sales.models import Order
+from tsh.domain.sales.models.field import Commission
+from tsh.domain.shared import BUSINESS_TZ, business_today
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError
 from tsh.platform.events import DomainEvent

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.bff.pos.conftest import ACCOUNTANT, BM1, BM2, CASHIER1, CASHIER2, Pos, amount
 from tsh.domain.pos.models import PosTransaction, Shift
-from tsh.domain.sales.common import business_today, day_start_utc
+from tsh.domain.shared import business_today, day_start_utc
 
 
 async def _today_totals(

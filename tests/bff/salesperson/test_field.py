@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from tests.bff.salesperson.conftest import BM1, SHOP, SP1, SP2, Api
 from tsh.domain.customers.models import Customer
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.models import Visit
+from tsh.domain.shared import business_today
 
 
 async def _count(api: Api, model: Any, *where: Any) -> int:

@@ -12,8 +12,8 @@ from tsh.domain.catalog.models import PriceListItem
 from tsh.domain.customers.models import Customer
 from tsh.domain.inventory.models import StockLevel
 from tsh.domain.organisation.models import Warehouse
-from tsh.domain.sales.common import business_today, day_start_utc
 from tsh.domain.sales.models import Commission, Invoice, Order, Visit
+from tsh.domain.shared import business_today, day_start_utc
 
 
 async def _customer_ids(api: Api, email: str) -> set[int]:

@@ -28,7 +28,7 @@ from tsh.domain.hr.models import (
     PerformanceReview,
 )
 from tsh.domain.identity.models import User
-from tsh.domain.sales.field import CommissionPayout
+from tsh.domain.sales.models.field import CommissionPayout
 from tsh.domain.wholesale.models import CreditRequest
 
 

@@ -31,8 +31,8 @@ from tsh.domain.events import raise_event
 from tsh.domain.hr.models import Employee, LeaveRequest
 from tsh.domain.money import CURRENCIES, has_valid_places
 from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.common import BUSINESS_TZ, business_today, haversine_m, new_number
-from tsh.domain.sales.payments import Invoice
+from tsh.domain.sales.models.payments import Invoice
+from tsh.domain.shared import BUSINESS_TZ, business_today, haversine_m, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 

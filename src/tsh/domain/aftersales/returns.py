@@ -34,8 +34,6 @@ from tsh.domain.inventory import stock
 from tsh.domain.inventory.models import StockMovement
 from tsh.domain.money import convert, has_valid_places, round_money
 from tsh.domain.organisation.models import Branch, Warehouse
-from tsh.domain.sales.common import business_today, new_number
-from tsh.domain.sales.field import Commission
 from tsh.domain.sales.models import (
     ONLINE_PAYMENT_METHODS,
     Invoice,
@@ -44,6 +42,8 @@ from tsh.domain.sales.models import (
     Payment,
     PaymentAllocation,
 )
+from tsh.domain.sales.models.field import Commission
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 

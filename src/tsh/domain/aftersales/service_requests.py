@@ -19,8 +19,8 @@ from tsh.domain.aftersales.models import PRIORITIES, Job, ServiceRequest, Warran
 from tsh.domain.catalog.models import Product
 from tsh.domain.customers.models import Address, Customer
 from tsh.domain.events import raise_event
-from tsh.domain.sales.common import business_today, new_number
-from tsh.domain.sales.orders import Order
+from tsh.domain.sales.models.orders import Order
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

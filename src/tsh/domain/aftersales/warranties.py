@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.aftersales.models import Warranty
 from tsh.domain.catalog.models import Product
 from tsh.domain.events import raise_event
-from tsh.domain.pos.payment import add_months
-from tsh.domain.sales.common import business_today
+from tsh.domain.shared import add_months, business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

@@ -32,7 +32,7 @@ from tsh.domain.customers.models import Address
 from tsh.domain.inventory.models import StockLevel
 from tsh.domain.money import wire
 from tsh.domain.organisation.models import Branch, DeliveryZone, Warehouse
-from tsh.domain.sales.orders import Order, OrderLine
+from tsh.domain.sales.models.orders import Order, OrderLine
 from tsh.platform.errors import NotFound
 
 CHANNEL = "consumer"

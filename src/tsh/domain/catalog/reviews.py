@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.catalog.models import Product, Review, ReviewVote
 from tsh.domain.customers.models import Customer
 from tsh.domain.events import raise_event
-from tsh.domain.sales.orders import Order, OrderLine
+from tsh.domain.sales.models.orders import Order, OrderLine
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound
 

@@ -31,7 +31,7 @@ from tsh.domain.catalog.queries import (
     product_cards,
 )
 from tsh.domain.inventory.models import StockLevel
-from tsh.domain.sales.orders import Order, OrderLine
+from tsh.domain.sales.models.orders import Order, OrderLine
 from tsh.platform.errors import Invalid, field_error
 
 Sort = Literal["relevance", "price_asc", "price_desc", "newest", "best_selling"]

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import ATTENDANCE_STATUSES, AttendanceRecord, Employee, PayrollRun
 from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.common import BUSINESS_TZ, business_today, haversine_m
+from tsh.domain.shared import BUSINESS_TZ, business_today, haversine_m
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 

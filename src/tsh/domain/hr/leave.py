@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import LEAVE_TYPES, Employee, LeaveBalance, LeaveRequest, PublicHoliday
-from tsh.domain.sales.common import business_today
+from tsh.domain.shared import business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 

@@ -34,8 +34,8 @@ from tsh.domain.events import raise_event
 from tsh.domain.hr.leave import holidays, working_dates
 from tsh.domain.hr.models import CURRENCIES, AttendanceRecord, Employee, LeaveRequest, PayrollRun, Payslip
 from tsh.domain.money import round_money
-from tsh.domain.sales.common import business_today, day_start_utc
-from tsh.domain.sales.field import Commission
+from tsh.domain.sales.models.field import Commission
+from tsh.domain.shared import business_today, day_start_utc
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 

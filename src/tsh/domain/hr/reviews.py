@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import Employee, PerformanceReview, ReviewCycle
-from tsh.domain.sales.common import business_today
+from tsh.domain.shared import business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

@@ -30,7 +30,7 @@ from tsh.domain.inventory import stock
 from tsh.domain.inventory.models import Adjustment, AdjustmentLine
 from tsh.domain.money import convert, round_money
 from tsh.domain.organisation.models import Branch, Warehouse
-from tsh.domain.sales.common import business_today, new_number
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 
 MANUAL_REASONS = ("damage", "loss", "found", "expiry", "correction")

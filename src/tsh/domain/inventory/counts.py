@@ -43,7 +43,7 @@ from tsh.domain.inventory.adjustments import (
 from tsh.domain.inventory.models import COUNT_SCOPES, Count, CountLine, StockLevel, StockMovement
 from tsh.domain.money import round_money
 from tsh.domain.organisation.models import Warehouse
-from tsh.domain.sales.common import new_number
+from tsh.domain.shared import new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

@@ -25,7 +25,7 @@ from tsh.domain.inventory.adjustments import (
 )
 from tsh.domain.inventory.models import GoodsReceipt, GoodsReceiptLine, Supplier
 from tsh.domain.money import BASE_CURRENCY, CURRENCIES, has_valid_places, round_money
-from tsh.domain.sales.common import business_today, new_number
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Invalid, NotFound, field_error
 

@@ -36,7 +36,7 @@ from tsh.domain.inventory.adjustments import (
     warehouse_branch,
 )
 from tsh.domain.inventory.models import StockMovement, Transfer, TransferLine
-from tsh.domain.sales.common import new_number
+from tsh.domain.shared import new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

@@ -14,7 +14,7 @@ from tsh.domain.aftersales.models import Refund
 from tsh.domain.catalog.models import Product
 from tsh.domain.pos.common import Actor, iqd, scoped_terminal
 from tsh.domain.pos.models import PosLine, PosTender, PosTerminal, PosTransaction, Shift
-from tsh.domain.sales.common import business_today, day_start_utc
+from tsh.domain.shared import business_today, day_start_utc
 
 LAST_SALES = 10
 TOP_PRODUCTS = 10

@@ -30,7 +30,7 @@ from tsh.domain.pos.common import (
 )
 from tsh.domain.pos.models import CashMovement, Shift
 from tsh.domain.pos.shifts import CASH_ACCOUNT
-from tsh.domain.sales.common import business_today
+from tsh.domain.shared import business_today
 from tsh.platform.errors import Forbidden, field_error
 
 MOVEMENT_TYPES = ("pay_in", "pay_out", "drop")

@@ -14,10 +14,9 @@ entry, so the receivable nets to zero.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -42,7 +41,7 @@ from tsh.domain.pos.common import (
 )
 from tsh.domain.pos.models import PosLine, PosTender, PosTerminal, PosTransaction
 from tsh.domain.pos.sales import not_open
-from tsh.domain.sales.common import business_today
+from tsh.domain.shared import add_months, business_today
 from tsh.platform.errors import Conflict, Invalid, field_error
 
 ZERO = Decimal("0.00")
@@ -54,12 +53,6 @@ class TenderInput:
     amount: Decimal
     currency: str
     reference: str | None = None
-
-
-def add_months(day: date, months: int) -> date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def receipt_number(branch_code: str, sale: PosTransaction, at: datetime) -> str:

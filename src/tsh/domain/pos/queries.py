@@ -23,7 +23,7 @@ from tsh.domain.money import CURRENCIES, round_money, wire
 from tsh.domain.pos.common import Actor, after_key, caller_open_shift, check_cashier, iqd, shift_scope
 from tsh.domain.pos.drawer import target_shift
 from tsh.domain.pos.models import CashMovement, PosTender, PosTerminal, PosTransaction, Shift
-from tsh.domain.sales.common import day_start_utc
+from tsh.domain.shared import day_start_utc
 
 ZERO = Decimal("0.00")
 DRAWER_MOVEMENTS = 20

@@ -38,7 +38,7 @@ from tsh.domain.pos.common import (
     sale_not_found,
 )
 from tsh.domain.pos.models import PosLine, PosTender, PosTerminal, PosTransaction, Shift
-from tsh.domain.sales.common import business_today, new_number
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.errors import Conflict, Forbidden, Invalid, field_error
 
 ZERO = Decimal("0.00")

@@ -22,7 +22,7 @@ from tsh.domain.organisation.models import Branch
 from tsh.domain.pos.common import Actor, iqd
 from tsh.domain.pos.dashboard import top_products
 from tsh.domain.pos.models import PosLine, PosTender, PosTerminal, PosTransaction, Shift
-from tsh.domain.sales.common import day_start_utc
+from tsh.domain.shared import day_start_utc
 from tsh.platform.errors import Invalid, NotFound, field_error
 
 MAX_DAYS = 366

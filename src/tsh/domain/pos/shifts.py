@@ -31,7 +31,7 @@ from tsh.domain.pos.common import (
     scoped_terminal,
 )
 from tsh.domain.pos.models import PosTransaction, Shift
-from tsh.domain.sales.common import business_today
+from tsh.domain.shared import business_today
 from tsh.platform.errors import Conflict, Invalid, field_error
 
 ZERO = Decimal("0.00")

@@ -19,7 +19,7 @@ from tsh.domain.money import wire
 from tsh.domain.organisation.models import Branch
 from tsh.domain.pos.common import Actor, after_key, check_cashier, iqd, scoped_shift_id
 from tsh.domain.pos.models import PosLine, PosTender, PosTerminal, PosTransaction, Shift
-from tsh.domain.sales.common import day_start_utc
+from tsh.domain.shared import day_start_utc
 
 ZERO = Decimal("0.00")
 

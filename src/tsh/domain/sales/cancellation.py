@@ -12,7 +12,6 @@ from tsh.domain.accounting import posting
 from tsh.domain.events import raise_event
 from tsh.domain.inventory import stock
 from tsh.domain.money import convert
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.models import (
     CANCELLABLE_ORDER_STATUSES,
     Commission,
@@ -22,6 +21,7 @@ from tsh.domain.sales.models import (
     PaymentAllocation,
 )
 from tsh.domain.sales.ordering import ZERO, locked_order, order_owners
+from tsh.domain.shared import business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, field_error
 

@@ -24,8 +24,8 @@ from tsh.domain.customers.models import Customer
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import Media
 from tsh.domain.money import convert, round_money
-from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import UNPAID_INVOICE_STATUSES, Invoice, Order, Payment, PaymentAllocation
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Invalid, NotFound, field_error
 

@@ -19,8 +19,8 @@ from tsh.domain.events import raise_event
 from tsh.domain.identity.models import Media
 from tsh.domain.money import round_money, wire
 from tsh.domain.sales.checkout import own_order
-from tsh.domain.sales.common import day_start_utc, new_number
 from tsh.domain.sales.models import Invoice, Order, OrderLine, Payment, PaymentAllocation
+from tsh.domain.shared import day_start_utc, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, field_error
 

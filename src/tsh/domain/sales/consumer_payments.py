@@ -23,8 +23,8 @@ from tsh.domain.aftersales.models import Refund
 from tsh.domain.events import raise_event
 from tsh.domain.sales import cancellation, ordering
 from tsh.domain.sales.checkout import ONLINE_METHODS, own_order
-from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import Invoice, Order, OrderLine, Payment, PaymentAllocation, StockReservation
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.errors import AppError, Conflict, Invalid, field_error
 
 # -- payment gateway ---------------------------------------------------------------------------

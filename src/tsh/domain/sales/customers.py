@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.catalog.models import PriceList
 from tsh.domain.customers.models import Address, Customer
 from tsh.domain.events import raise_event
-from tsh.domain.sales.common import new_number
+from tsh.domain.shared import new_number
 from tsh.platform.errors import Conflict, field_error
 
 

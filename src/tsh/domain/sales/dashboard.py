@@ -21,9 +21,9 @@ from tsh.domain.customers.models import Customer
 from tsh.domain.identity.models import User
 from tsh.domain.money import CURRENCIES
 from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.common import day_start_utc
 from tsh.domain.sales.models import Order, OrderLine, Target, Visit
 from tsh.domain.sales.queries import Owner, dec, money, money_facts, per_currency, sum_if
+from tsh.domain.shared import day_start_utc
 from tsh.platform.db.base import utcnow
 
 WINDOW_DAYS = {"today": 1, "week": 7, "month": 30}

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
@@ -15,12 +14,12 @@ from tsh.domain.catalog.models import Product
 from tsh.domain.events import raise_event
 from tsh.domain.inventory import stock
 from tsh.domain.money import round_money
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.models import (
     Commission,
     Order,
 )
 from tsh.domain.sales.ordering import ZERO, locked_order, order_owners
+from tsh.domain.shared import add_months, business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict
 
@@ -121,7 +120,7 @@ async def deliver_order(session: AsyncSession, *, order_id: int, by_user_id: int
             customer_id=order.customer_id,
             order_line_id=ln.id,
             starts_on=today,
-            ends_on=_add_months(today, months[ln.product_id]),
+            ends_on=add_months(today, months[ln.product_id]),
         )
         for ln in order.lines
         if ln.product_id in months
@@ -141,14 +140,3 @@ async def deliver_order(session: AsyncSession, *, order_id: int, by_user_id: int
     if warranties:
         raise_event(session, "WarrantyChanged", customers=[order.customer_id], branches=[order.branch_id])
     return order
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")

@@ -36,7 +36,6 @@ from tsh.domain.identity.models import User
 from tsh.domain.inventory import stock
 from tsh.domain.money import convert, round_money
 from tsh.domain.organisation.models import Warehouse
-from tsh.domain.sales.common import business_today, new_number
 from tsh.domain.sales.models import (
     UNPAID_INVOICE_STATUSES,
     Commission,
@@ -44,6 +43,7 @@ from tsh.domain.sales.models import (
     Order,
     OrderLine,
 )
+from tsh.domain.shared import business_today, new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

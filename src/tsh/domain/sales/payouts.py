@@ -21,8 +21,8 @@ from tsh.domain.customers.models import Partner
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import User
 from tsh.domain.money import round_money
-from tsh.domain.sales.common import business_today
-from tsh.domain.sales.field import Commission, CommissionPayout
+from tsh.domain.sales.models.field import Commission, CommissionPayout
+from tsh.domain.shared import business_today
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 PayoutDecision = Literal["approved", "rejected", "paid"]

@@ -20,8 +20,8 @@ from tsh.domain.customers.models import Customer
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import User
 from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.common import business_today, haversine_m
 from tsh.domain.sales.models import Order, Payment, Visit
+from tsh.domain.shared import business_today, haversine_m
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

@@ -14,9 +14,9 @@ from tsh.domain.catalog.models import Product
 from tsh.domain.catalog.queries import base_price_rows, name_col
 from tsh.domain.customers.models import Customer
 from tsh.domain.inventory.models import StockLevel
-from tsh.domain.sales.common import day_start_utc
 from tsh.domain.sales.models import UNPAID_INVOICE_STATUSES, Invoice, Order, OrderLine, Payment
 from tsh.domain.sales.queries import Owner, dec, invoice_row, money, per_currency, sum_if
+from tsh.domain.shared import day_start_utc
 from tsh.platform.db.base import utcnow
 
 

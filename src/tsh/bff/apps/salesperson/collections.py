@@ -11,10 +11,10 @@ from tsh.bff.apps.salesperson import MANAGERS, app, own_customer, owner_for
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, Money, Page, decode_cursor, page
 from tsh.domain.sales.collections import record_payment
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.models import Invoice, Payment, Visit
 from tsh.domain.sales.queries import Owner, money
 from tsh.domain.sales.worklists import collections_worklist
+from tsh.domain.shared import business_today
 from tsh.platform.errors import Invalid, NotFound, field_error
 
 

@@ -12,9 +12,9 @@ from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Page, Phone, Text, decode_cursor, page
 from tsh.domain.accounting.posting import rate_in_force
 from tsh.domain.identity.models import User
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.customers import register_shop_customer
 from tsh.domain.sales.queries import customer_360, customer_list
+from tsh.domain.shared import business_today
 from tsh.platform.db.base import utcnow
 
 SCOPES = {"salesperson": "own", "branch_manager": "branch"}

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from tsh.bff.apps.salesperson import MANAGERS, app, owner_for
 from tsh.bff.call import Call
 from tsh.bff.schemas import Id, Query
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.dashboard import dashboard as dashboard_figures
+from tsh.domain.shared import business_today
 
 
 class DashboardQuery(Query):

@@ -11,8 +11,8 @@ from tsh.bff.apps.salesperson import MANAGERS, app, own_customer, owner_for
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Query
 from tsh.domain.sales import visits
-from tsh.domain.sales.common import business_today
 from tsh.domain.sales.models import Visit
+from tsh.domain.shared import business_today
 
 SCOPES = {"salesperson": "own", "branch_manager": "branch"}
 

@@ -1,7 +1,11 @@
-"""Small helpers shared by the sales services: business dates, document numbers, distances."""
+"""Helpers every bounded context uses and none owns: business dates, document numbers, distances.
+
+Imports nothing of the contexts (an import-linter contract holds it), so any context may use it.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import secrets
@@ -36,3 +40,10 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     dp, dl = p2 - p1, math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` plus whole months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tsh.platform.db.base import Base, JsonType, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
-    from tsh.domain.sales.payments import Invoice
+    from tsh.domain.sales.models.payments import Invoice
 
 CURRENCIES = ("IQD", "USD")
 ORDER_CHANNELS = ("consumer", "salesperson", "wholesale", "partner")

@@ -5,7 +5,7 @@
 - `field`: Visit, Target, Commission, CommissionPayout
 """
 
-from tsh.domain.sales.field import (
+from tsh.domain.sales.models.field import (
     COMMISSION_KINDS,
     COMMISSION_STATUSES,
     OPEN_PAYOUT_STATUSES,
@@ -18,7 +18,7 @@ from tsh.domain.sales.field import (
     Target,
     Visit,
 )
-from tsh.domain.sales.orders import (
+from tsh.domain.sales.models.orders import (
     CANCELLABLE_ORDER_STATUSES,
     DELIVERY_OPTIONS,
     ORDER_CHANNELS,
@@ -30,7 +30,7 @@ from tsh.domain.sales.orders import (
     OrderLine,
     StockReservation,
 )
-from tsh.domain.sales.payments import (
+from tsh.domain.sales.models.payments import (
     INVOICE_STATUSES,
     ONLINE_PAYMENT_METHODS,
     PAYMENT_CHANNELS,

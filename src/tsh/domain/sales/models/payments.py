@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tsh.platform.db.base import Base, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
-    from tsh.domain.sales.orders import Order
+    from tsh.domain.sales.models.orders import Order
 
 CURRENCIES = ("IQD", "USD")
 INVOICE_STATUSES = ("open", "partial", "paid", "void")
