@@ -34,8 +34,10 @@ types: $(STAMP)
 architecture: $(STAMP)
 	$(BIN)/lint-imports
 
+## make routes: print the endpoints and regenerate docs/endpoints.md
 routes: $(STAMP)
 	$(BIN)/tsh routes
+	$(BIN)/tsh routes --markdown
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.platform_bench

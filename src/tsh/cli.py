@@ -84,12 +84,26 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> None:
     serve(host=host, port=port, workers=1)
 
 
+ENDPOINTS_MD = Path(__file__).resolve().parents[2] / "docs" / "endpoints.md"
+
+
 @cli.command()
-def routes() -> None:
-    """Print every BFF endpoint: app, method, path, kind, roles, scope, cache category."""
+def routes(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="write docs/endpoints.md (or --output) instead of printing")
+    ] = False,
+    output: Annotated[Path, typer.Option(help="where --markdown writes")] = ENDPOINTS_MD,
+) -> None:
+    """Print every BFF endpoint: id, app, method, path, kind, roles, scope, cache category."""
     from tsh.main import load_apps
 
     specs = sorted(load_apps(), key=lambda s: (s.app, s.id))
+    if markdown:
+        from tsh.bff.endpoint_docs import render_markdown
+
+        output.write_text(render_markdown(specs))
+        typer.echo(f"wrote {output} ({len(specs)} endpoints)")
+        return
     rows = [("ID", "APP", "METHOD", "PATH", "KIND", "ROLES", "SCOPE", "CACHE")]
     for s in specs:
         scopes = sorted(set(s.scopes.values()))

@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 from tsh import __version__
 from tsh.bff.invalidation import install_invalidation
-from tsh.bff.openapi import ENVELOPE_SCHEMAS, operation_extra
+from tsh.bff.openapi import ENVELOPE_SCHEMAS, document_responses, operation_extra
 from tsh.bff.runtime import EndpointRunner
 from tsh.bff.spec import REGISTRY, EndpointSpec
 from tsh.config import Settings, get_settings
@@ -101,10 +101,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title="TSH BFF",
         version=__version__,
         routes=app.routes,
-        description="One call per mobile screen. See ../shared/api for the contract.",
+        description=(
+            "One call per mobile screen. Every BFF operation names its endpoint id, roles, scope, "
+            "cache category, events, idempotency and the error codes it may answer "
+            "(docs/endpoints.md is the same list, generated from the registry)."
+        ),
     )
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {}).update(ENVELOPE_SCHEMAS)
+    document_responses(schema, REGISTRY)
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.openapi_schema = schema
     return schema

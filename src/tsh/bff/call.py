@@ -85,7 +85,7 @@ class Call:
         """Run independent parts of a screen concurrently, each on its own session.
 
         Only worth it for slow or remote sources: on these machines one connection running
-        queries in sequence usually beats a fan-out (../shared/design/PERFORMANCE.md).
+        queries in sequence usually beats a fan-out (docs/design/PERFORMANCE.md).
         """
         timeout = self.ctx.settings.section_timeout_s
 

@@ -1,17 +1,58 @@
-"""OpenAPI for the BFF routes: the runtime parses inputs itself (to keep the contract's order
-of checks), so parameters, body and error responses are described here from the declaration."""
+"""OpenAPI for the BFF routes, written from the declarations.
+
+The runtime parses inputs itself (to keep the contract's order of checks: auth, role,
+Idempotency-Key, then the body), so FastAPI cannot infer parameters, bodies or responses; this
+module describes them from `EndpointSpec`: path/query parameters, the body schema, the `data`
+schema of a success (the declaration's `response=` model inside the envelope), and every error
+response by HTTP status with the exact codes the endpoint may answer (`x-error-codes`).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
 from tsh.bff.spec import EndpointSpec
+from tsh.platform.errors import ERROR_CODES
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorEnvelope"}
+REF_TEMPLATE = "#/components/schemas/{model}"
+STATUS_TEXT = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found (also another owner's record)",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "Payload too large",
+    422: "Invalid request or a business rule refused it",
+    429: "Rate limited (Retry-After)",
+    500: "Internal error",
+    503: "Service unavailable",
+}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+def errors_by_status(codes: Iterable[str]) -> dict[int, list[str]]:
+    """The codes grouped by each HTTP status they may be answered with (a code with two statuses,
+    e.g. NO_OPEN_SHIFT 404/409, is listed under both)."""
+    out: dict[int, list[str]] = defaultdict(list)
+    for code in sorted(codes):
+        for status in ERROR_CODES[code].statuses:
+            out[status].append(code)
+    return dict(sorted(out.items()))
+
+
+def _error_response(status: int, codes: list[str]) -> dict[str, Any]:
+    lines = "\n".join(f"- `{c}`: {ERROR_CODES[c].meaning}" for c in codes)
+    return {
+        "description": f"{STATUS_TEXT.get(status, 'Error')}. `error_code` is one of:\n{lines}",
+        "x-error-codes": codes,
+        "content": {"application/json": {"schema": ERROR_SCHEMA}},
+    }
 
 
 def operation_extra(spec: EndpointSpec) -> dict[str, Any]:
@@ -24,42 +65,79 @@ def operation_extra(spec: EndpointSpec) -> dict[str, Any]:
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    if spec.idempotency:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": spec.idempotency == "required",
+                "schema": {"type": "string", "maxLength": 200},
+            }
+        )
+    responses: dict[str, Any] = {
+        str(status): _error_response(status, codes)
+        for status, codes in errors_by_status(spec.allowed_errors).items()
+        if status != 500
+    }
+    if spec.kind == "screen":
+        responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}
     extra: dict[str, Any] = {
         "parameters": params,
         "security": [{"bearer": []}],
         "x-endpoint-id": spec.id,
         "x-roles": sorted(spec.roles | {"admin"}),
         "x-scope": dict(spec.scopes),
-        "x-cache": spec.cache,
+        "x-cache": {"category": spec.cache, "ttl_s": spec.ttl_s},
         "x-events": list(spec.events),
-        "responses": {
-            "401": _error("AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED or SESSION_REVOKED"),
-            "403": _error("FORBIDDEN: the caller's role may not use this function"),
-            "404": _error("NOT_FOUND, also for an object outside the caller's scope"),
-            "422": _error("VALIDATION_ERROR or a business-rule code"),
-            "429": _error("RATE_LIMITED, with Retry-After"),
-        },
+        "x-idempotency": spec.idempotency,
+        "x-error-codes": sorted(spec.allowed_errors),
+        "responses": responses,
     }
-    if spec.kind == "screen":
-        extra["responses"]["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}
-    else:
-        extra["responses"]["409"] = _error("A conflict with the current state")
-        if spec.idempotency:
-            extra["parameters"].append(
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": spec.idempotency == "required",
-                    "schema": {"type": "string", "maxLength": 200},
-                }
-            )
-            extra["responses"]["400"] = _error("IDEMPOTENCY_KEY_REQUIRED or MALFORMED_REQUEST")
     if spec.body_model is not None:
         extra["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": spec.body_model.model_json_schema()}},
         }
     return extra
+
+
+def document_responses(schema: dict[str, Any], specs: Iterable[EndpointSpec]) -> None:
+    """Set each operation's success response to the envelope around its `response=` model.
+
+    All models are rendered together so that two classes with the same name in different apps
+    get distinct component names instead of overwriting each other."""
+    specs = list(specs)
+    models: list[type[BaseModel]] = sorted(
+        {s.response_model for s in specs if s.response_model is not None}, key=lambda m: m.__qualname__
+    )
+    refs, defs = models_json_schema([(m, "serialization") for m in models], ref_template=REF_TEMPLATE)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(defs.get("$defs", {}))
+    for spec in specs:
+        op = schema.get("paths", {}).get(spec.path, {}).get(spec.method.lower())
+        if op is None:
+            continue
+        data: dict[str, Any] = {}
+        if spec.response_model is not None:
+            data = refs[(spec.response_model, "serialization")]
+        op["responses"][str(spec.status_code)] = {
+            "description": spec.summary,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["success", "data", "metadata"],
+                        "properties": {
+                            "success": {"type": "boolean", "const": True},
+                            "data": data,
+                            "metadata": {"$ref": "#/components/schemas/Metadata"},
+                        },
+                    }
+                }
+            },
+        }
+        if spec.status_code != 200:
+            op["responses"].pop("200", None)
 
 
 ENVELOPE_SCHEMAS: dict[str, Any] = {
@@ -69,7 +147,7 @@ ENVELOPE_SCHEMAS: dict[str, Any] = {
         "properties": {
             "success": {"type": "boolean", "const": False},
             "error": {"type": "string"},
-            "error_code": {"type": "string"},
+            "error_code": {"type": "string", "description": "a code of the endpoint's x-error-codes"},
             "details": {"type": "array", "items": {"type": "object"}},
             "metadata": {"$ref": "#/components/schemas/Metadata"},
         },

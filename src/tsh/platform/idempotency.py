@@ -1,4 +1,4 @@
-"""Idempotency-Key semantics (../shared/api/README.md, "Writes"), kept in the database.
+"""Idempotency-Key semantics (docs/contract/README.md, "Writes"), kept in the database.
 
 The record is claimed in its own short transaction before the action runs, so a concurrent
 duplicate (another worker process included) meets the unique (user, key) row and gets 409

@@ -2,7 +2,7 @@
 the request path.
 
 Why not a Redis call per request: on these machines one redis-py round trip costs 0.2–0.3 ms of
-CPU, about half of a cached screen's whole budget (../shared/design/PERFORMANCE.md); a moving
+CPU, about half of a cached screen's whole budget (docs/design/PERFORMANCE.md); a moving
 window in Redis (a Lua script per request) halved the cached-screen throughput in
 `bench/platform_bench.py`. So each process counts its own hits at once and pushes them to Redis
 in the background (INCRBY through the `limits` library's storage) every 200 ms or every few
@@ -40,7 +40,7 @@ class _Window:
 
 class Limiter:
     def __init__(self, redis_url: str | None) -> None:
-        # redis-py, not the default coredis client (see ../shared/design/STACK.md).
+        # redis-py, not the default coredis client (see docs/design/STACK.md).
         self._shared = (
             RedisStorage(
                 redis_url.replace("redis://", "async+redis://", 1),

@@ -1,6 +1,6 @@
 """Declarative base shared by every model, and the column conventions of the domain model.
 
-Conventions (../shared/api/domain.md): integer `id`, `created_at`, `updated_at`; money is
+Conventions (docs/contract/domain.md): integer `id`, `created_at`, `updated_at`; money is
 NUMERIC(18, 2) plus a 3-letter currency column; timestamps are timezone-aware UTC.
 """
 

@@ -1,4 +1,4 @@
-"""The one envelope definition (../shared/api/README.md).
+"""The one envelope definition (docs/contract/README.md).
 
 Success: {"success": true, "data": ..., "metadata": {...}}
 Error:   {"success": false, "error": ..., "error_code": ..., "details"?: [...], "metadata": {...}}

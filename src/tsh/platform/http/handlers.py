@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from tsh.platform.errors import AppError
 from tsh.platform.http.envelope import error_bytes, metadata
@@ -61,7 +62,21 @@ async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, message = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "Request failed"))
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return error_response(request, AppError(message, code=code, status=exc.status_code, headers=headers))
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes. Starlette names only the first route whose path matched, and
+    FastAPI registers one route per method, so GET and POST on one path would answer Allow: GET."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    methods.discard("HEAD")
+    return ", ".join(sorted(methods))
 
 
 async def _database(request: Request, exc: Exception) -> Response:
