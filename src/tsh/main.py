@@ -11,12 +11,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from tsh import __version__
+from tsh.api import PUBLIC_PATHS
 from tsh.bff.invalidation import install_invalidation
 from tsh.bff.openapi import ENVELOPE_SCHEMAS, document_responses, operation_extra
 from tsh.bff.runtime import EndpointRunner
@@ -27,6 +29,7 @@ from tsh.domain.apps import SEGMENTS
 from tsh.logging import configure_logging
 from tsh.platform import metrics
 from tsh.platform.http.handlers import install_error_handlers
+from tsh.platform.http.openapi import complete_document
 from tsh.platform.http.middleware import RequestContextMiddleware
 
 
@@ -110,6 +113,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {}).update(ENVELOPE_SCHEMAS)
     document_responses(schema, REGISTRY)
+    complete_document(schema, public_paths=PUBLIC_PATHS)
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.openapi_schema = schema
     return schema
@@ -132,14 +136,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ctx.close()
 
     docs = settings.docs_enabled and settings.env != "prod"
-    app = FastAPI(
-        title="TSH BFF",
-        version=__version__,
-        lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
-        redoc_url=None,
-    )
+    if docs:
+        # Swagger UI and ReDoc served from the package's own assets (fastapi-offline): no CDN, so
+        # /docs renders on a closed company network and in CI.
+        app = FastAPIOffline(
+            title="TSH BFF",
+            version=__version__,
+            lifespan=lifespan,
+            docs_url="/docs",
+            redoc_url="/redoc",
+            openapi_url="/openapi.json",
+            static_url="/docs-assets",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+    else:
+        app = FastAPI(
+            title="TSH BFF",
+            version=__version__,
+            lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+        )
     install_error_handlers(app)
     from tsh.api import mount_api
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from tsh.api.auth import PUBLIC_PATHS
+
+__all__ = ["PUBLIC_PATHS", "mount_api"]
+
 
 def mount_api(app: FastAPI) -> None:
     from tsh.api.auth import router as auth_router

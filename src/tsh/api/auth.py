@@ -32,6 +32,11 @@ from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import RateLimited
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+# The operations a caller without a token may use (the OpenAPI document marks the rest as bearer).
+PUBLIC_PATHS = tuple(
+    f"/api/auth/{name}"
+    for name in ("login", "refresh", "register", "password-reset-requests", "password-resets")
+)
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{5,18}[0-9]$"

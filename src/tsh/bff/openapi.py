@@ -18,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from tsh.bff.spec import EndpointSpec
 from tsh.platform.errors import ERROR_CODES
+from tsh.platform.http.openapi import id_parameter
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorEnvelope"}
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -56,10 +57,7 @@ def _error_response(status: int, codes: list[str]) -> dict[str, Any]:
 
 
 def operation_extra(spec: EndpointSpec) -> dict[str, Any]:
-    params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-        for name in spec.path_params
-    ]
+    params: list[dict[str, Any]] = [id_parameter(name) for name in spec.path_params]
     if spec.query_model is not None:
         schema = spec.query_model.model_json_schema()
         required = set(schema.get("required", []))

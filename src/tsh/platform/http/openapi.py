@@ -1,0 +1,113 @@
+"""Finishing the OpenAPI document so that validators and client generators accept it.
+
+FastAPI documents what it can infer from handler signatures; the legacy resources and the auth
+routes read their inputs from the request themselves, and Pydantic leaves nested models under
+local `$defs`. `complete_document` makes the whole document valid OpenAPI 3.1 in one pass:
+- every `$defs` is hoisted into `components/schemas` and its `$ref`s rewritten;
+- every `{param}` of a path is declared (ids: integers 1..2^31-1, as the columns are);
+- non-BFF operations get a stable id from method and path (`get_api_orders_by_id`);
+- FastAPI's `{detail}` 422 is replaced by the error envelope the server really sends, and the
+  generic error responses (401, 403, 404, 413, 422, 429, 503) are documented where they apply;
+- the bearer scheme is required except on the public operations named by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MAX_ROW_ID = 2**31 - 1
+ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def id_parameter(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
+    }
+
+
+def _hoist(node: Any, defs: dict[str, Any]) -> Any:
+    """Move nested `$defs` into `defs` and point `#/$defs/X` references at the components."""
+    if isinstance(node, dict):
+        for name, schema in (node.pop("$defs", None) or {}).items():
+            schema = _hoist(schema, defs)
+            if defs.setdefault(name, schema) != schema:
+                # Two models of one name would share a component: rename one of the classes.
+                raise ValueError(f"two different schemas are named {name!r}")
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for key, value in node.items():
+            node[key] = _hoist(value, defs)
+    elif isinstance(node, list):
+        return [_hoist(v, defs) for v in node]
+    return node
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = [("by_" + m.group(1)) if (m := _PARAM.fullmatch(p)) else p for p in path.split("/") if p]
+    return "_".join([method, *words]).replace("-", "_")
+
+
+def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: bool) -> None:
+    declared = {p["name"] for p in op.get("parameters", []) if p.get("in") == "path"}
+    missing = [id_parameter(n) for n in _PARAM.findall(path) if n not in declared]
+    if missing:
+        op["parameters"] = [*missing, *op.get("parameters", [])]
+    if "x-endpoint-id" in op:  # BFF operations are described from their declaration
+        return
+    # FastAPI's default ids repeat the handler's name (`endpoint_api_orders__id__get`); method and
+    # path give short ids that stay the same when a handler is renamed.
+    op["operationId"] = _operation_id(method, path)
+    responses = op.setdefault("responses", {})
+    responses["422"] = _error("VALIDATION_ERROR: `details` names each field (or a business-rule code)")
+    responses.setdefault("429", _error("RATE_LIMITED, with Retry-After"))
+    responses.setdefault("503", _error("SERVICE_UNAVAILABLE: the database is unavailable; retry"))
+    if method in WRITE_METHODS:
+        responses.setdefault("409", _error("A conflict with the current state"))
+        responses.setdefault("413", _error("PAYLOAD_TOO_LARGE"))
+        if not any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
+            op.setdefault("parameters", []).append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "replays the first answer for the same key and body (24 h)",
+                }
+            )
+    if missing:
+        responses.setdefault("404", _error("NOT_FOUND, also for a record outside the caller's scope"))
+    if not public:
+        op["security"] = [{"bearer": []}]
+        responses.setdefault("401", _error("AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED or SESSION_REVOKED"))
+        responses.setdefault("403", _error("FORBIDDEN: the caller's role may not use this function"))
+
+
+def complete_document(doc: dict[str, Any], *, public_paths: Iterable[str] = ()) -> dict[str, Any]:
+    public = set(public_paths)
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    for path, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            if isinstance(op, dict) and method in {"get", *WRITE_METHODS}:
+                _complete_operation(path, method, op, public=path in public)
+    defs: dict[str, Any] = {}
+    doc["paths"] = _hoist(doc.get("paths", {}), defs)
+    for name in list(components):
+        components[name] = _hoist(components[name], defs)
+    for name, schema in defs.items():
+        if components.setdefault(name, schema) != schema:
+            raise ValueError(f"two different schemas are named {name!r}")
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return doc
