@@ -26,7 +26,7 @@ class CollectionsQuery(Page):
     scope={"salesperson": "own", "branch_manager": "branch"},
     cache="financial",
     events=("InvoiceIssued", "PaymentReceived", "CreditChanged", "OrderChanged", "CustomerChanged"),
-    errors=("SALESPERSON_NOT_FOUND",),
+    errors=("SALESPERSON_NOT_FOUND", "CUSTOMER_NOT_FOUND"),
 )
 async def collections(call: Call, *, query: CollectionsQuery) -> dict[str, Any]:
     """Open invoices of own customers, overdue first; totals per currency; today's collections by method."""
@@ -74,7 +74,7 @@ class NewPayment(Body):
     events=("PaymentReceived", "CreditChanged", "JournalPosted"),
     idempotency="required",
     audit_entity="payment",
-    errors=("OVER_ALLOCATION",),
+    errors=("OVER_ALLOCATION", "CUSTOMER_NOT_FOUND", "INVOICE_NOT_FOUND", "VISIT_NOT_FOUND"),
 )
 async def collect(call: Call, *, body: NewPayment) -> Created:
     """Records a payment from an own customer, allocates it and returns it (number = receipt number)."""

@@ -86,6 +86,10 @@ class NewOrder(Body):
         "CUSTOMER_ON_HOLD",
         "PRICE_CHANGED",
         "DISCOUNT_OVER_LIMIT",
+        "CUSTOMER_NOT_FOUND",
+        "VISIT_NOT_FOUND",
+        "NO_PRICE_LIST",
+        "NO_BRANCH",
     ),
 )
 async def create_order(call: Call, *, body: NewOrder) -> Created:

@@ -56,7 +56,7 @@ class RouteBody(Body):
     scope=SCOPES,
     events=("VisitRecorded",),
     audit_entity="route",
-    errors=("DATE_IN_PAST", "TOO_MANY_STOPS"),
+    errors=("DATE_IN_PAST", "TOO_MANY_STOPS", "SALESPERSON_NOT_FOUND", "CUSTOMER_NOT_FOUND"),
 )
 async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
     """Replaces the not-yet-started stops of a day with the given ordered list; answers the route."""
@@ -94,7 +94,7 @@ class CheckIn(Body):
     scope="own",
     events=("VisitRecorded",),
     audit_entity="visit",
-    errors=("VISIT_IN_PROGRESS", "LOW_GPS_ACCURACY"),
+    errors=("VISIT_IN_PROGRESS", "LOW_GPS_ACCURACY", "CUSTOMER_NOT_FOUND"),
 )
 async def check_in(call: Call, *, body: CheckIn) -> Created:
     """Checks in at a customer: GPS fix, distance to the shop, verified inside the geofence."""
@@ -128,7 +128,7 @@ class CheckOut(Body):
     scope="own",
     events=("VisitRecorded",),
     audit_entity="visit",
-    errors=("VISIT_NOT_OPEN",),
+    errors=("VISIT_NOT_OPEN", "VISIT_NOT_FOUND"),
 )
 async def check_out(call: Call, *, id: int, body: CheckOut) -> dict[str, Any]:
     """Ends a visit with its outcome and notes; links the orders and payments made during it."""
