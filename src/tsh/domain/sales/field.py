@@ -28,7 +28,8 @@ from tsh.domain.shared import business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Invalid, NotFound, field_error
 
-Page = tuple[list[dict[str, Any]], Any]
+# A page of rows and the function giving a row's keyset position (for `tsh.bff.schemas.page`).
+Rows = tuple[list[dict[str, Any]], Any]
 
 
 def _no_salesperson() -> NotFound:
@@ -106,7 +107,7 @@ async def customers_screen(
     city: str | None,
     status: str | None,
     sort: str,
-) -> Page:
+) -> Rows:
     """SAL-02: a page of the sellers' customers with balance, overdue, last visit and last order.
     404 SALESPERSON_NOT_FOUND."""
     return await customer_list(
@@ -159,7 +160,7 @@ async def orders_screen(
     customer_id: int | None,
     date_from: dt.date | None,
     date_to: dt.date | None,
-) -> Page:
+) -> Rows:
     """SAL-11: the sellers' orders, newest first. 404 SALESPERSON_NOT_FOUND."""
     return await order_list(
         session,
