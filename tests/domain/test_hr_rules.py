@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tsh.context import AppContext
 from tsh.domain.accounting import posting
 from tsh.domain.accounting.models import FiscalPeriod, JournalEntry
+from tsh.domain.actor import Actor
 from tsh.domain.hr import attendance, leave, payroll, reviews
 from tsh.domain.hr.models import (
     AttendanceRecord,
@@ -58,6 +59,15 @@ async def events(ctx: AppContext) -> list[DomainEvent]:
         ctx.bus._hr_rules_subscribed = True  # type: ignore[attr-defined]
     EVENTS.clear()
     return EVENTS
+
+
+# The scope each role's HR screens grant (the services check it as the BFF would pass it).
+SCOPES: dict[str, Any] = {"employee": "own", "branch_manager": "branch", "hr_manager": "all", "admin": "all"}
+
+
+def _as(user_id: int | None, role: str = "employee", branch_id: int | None = None) -> Actor:
+    assert user_id is not None
+    return Actor(user_id=user_id, role=role, scope=SCOPES[role], branch_id=branch_id)
 
 
 def _uid() -> str:
@@ -276,18 +286,14 @@ async def test_decide_and_cancel_leave(ctx: AppContext, events: list[DomainEvent
         decide,
         request_id=r1.id,
         status="approved",
-        actor_user_id=other.manager_user,
-        actor_role="branch_manager",
-        actor_branch_id=other.branch_id,
+        actor=_as(other.manager_user, "branch_manager", other.branch_id),
     )
     assert _code(err) == (404, "LEAVE_REQUEST_NOT_FOUND")
     err = await _rejected(
-        ctx, decide, request_id=r1.id, status="approved", actor_user_id=e.user_id, actor_role="hr_manager"
+        ctx, decide, request_id=r1.id, status="approved", actor=_as(e.user_id, "hr_manager")
     )
     assert _code(err) == (403, "SELF_APPROVAL")
-    err = await _rejected(
-        ctx, decide, request_id=r1.id, status="approved", actor_user_id=e.user_id, actor_role="employee"
-    )
+    err = await _rejected(ctx, decide, request_id=r1.id, status="approved", actor=_as(e.user_id, "employee"))
     assert err.status == 403
     # The manager's own request cannot be decided by the manager.
     mine = await _cmd(
@@ -298,9 +304,7 @@ async def test_decide_and_cancel_leave(ctx: AppContext, events: list[DomainEvent
         decide,
         request_id=mine.id,
         status="approved",
-        actor_user_id=w.manager_user,
-        actor_role="branch_manager",
-        actor_branch_id=w.branch_id,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
     )
     assert _code(err) == (403, "SELF_APPROVAL")
 
@@ -309,19 +313,15 @@ async def test_decide_and_cancel_leave(ctx: AppContext, events: list[DomainEvent
         decide,
         request_id=r1.id,
         status="approved",
-        actor_user_id=w.manager_user,
-        actor_role="branch_manager",
-        actor_branch_id=w.branch_id,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
         note="ok",
     )
     assert ok.status == "approved" and ok.decided_by_id == w.manager_user
     err = await _rejected(
-        ctx, decide, request_id=r1.id, status="rejected", actor_user_id=w.hr_user, actor_role="hr_manager"
+        ctx, decide, request_id=r1.id, status="rejected", actor=_as(w.hr_user, "hr_manager")
     )
     assert _code(err) == (409, "NOT_PENDING")
-    await _cmd(
-        ctx, decide, request_id=r2.id, status="rejected", actor_user_id=w.hr_user, actor_role="hr_manager"
-    )
+    await _cmd(ctx, decide, request_id=r2.id, status="rejected", actor=_as(w.hr_user, "hr_manager"))
 
     def annual(rows: list[dict[str, Any]]) -> tuple[Decimal, Decimal]:
         row = next(r for r in rows if r["type"] == "annual")
@@ -329,14 +329,16 @@ async def test_decide_and_cancel_leave(ctx: AppContext, events: list[DomainEvent
 
     async with ctx.db.session() as s:
         assert annual(await leave.balances(s, employee_id=e.id, year=year)) == (D(2), D(0))
-    err = await _rejected(ctx, leave.cancel_leave, request_id=r2.id, actor_user_id=e.user_id)
+    err = await _rejected(ctx, leave.cancel_leave, request_id=r2.id, actor=_as(e.user_id))
     assert _code(err) == (409, "INVALID_STATE")
-    err = await _rejected(ctx, leave.cancel_leave, request_id=r1.id, actor_user_id=w.manager_user)
+    err = await _rejected(
+        ctx, leave.cancel_leave, request_id=r1.id, actor=_as(w.manager_user, "branch_manager", w.branch_id)
+    )
     assert err.status == 404
-    err = await _rejected(ctx, leave.cancel_leave, request_id=r1.id, actor_user_id=e.user_id, today=start)
+    err = await _rejected(ctx, leave.cancel_leave, request_id=r1.id, actor=_as(e.user_id), today=start)
     assert _code(err) == (409, "LEAVE_STARTED")
     events.clear()
-    done = await _cmd(ctx, leave.cancel_leave, request_id=r1.id, actor_user_id=e.user_id)
+    done = await _cmd(ctx, leave.cancel_leave, request_id=r1.id, actor=_as(e.user_id))
     assert done.status == "cancelled" and any(ev.name == "LeaveChanged" for ev in events)
     async with ctx.db.session() as s:
         assert annual(await leave.balances(s, employee_id=e.id, year=year)) == (D(0), D(0))
@@ -358,7 +360,7 @@ async def test_decide_and_cancel_leave(ctx: AppContext, events: list[DomainEvent
         assert bal is not None
         bal.entitled = D(1)
     err = await _rejected(
-        ctx, decide, request_id=r3.id, status="approved", actor_user_id=w.hr_user, actor_role="hr_manager"
+        ctx, decide, request_id=r3.id, status="approved", actor=_as(w.hr_user, "hr_manager")
     )
     assert _code(err) == (409, "INSUFFICIENT_LEAVE_BALANCE")
 
@@ -421,14 +423,12 @@ async def test_attendance_corrections(ctx: AppContext) -> None:
         fix,
         **common,
         reason="x",
-        actor_user_id=other.manager_user,
-        actor_role="branch_manager",
-        actor_branch_id=other.branch_id,
+        actor=_as(other.manager_user, "branch_manager", other.branch_id),
     )
     assert err.status == 404
-    err = await _rejected(ctx, fix, **common, reason="x", actor_user_id=e.user_id, actor_role="hr_manager")
+    err = await _rejected(ctx, fix, **common, reason="x", actor=_as(e.user_id, "hr_manager"))
     assert _code(err) == (403, "SELF_CORRECTION")
-    err = await _rejected(ctx, fix, **common, reason="  ", actor_user_id=w.hr_user, actor_role="hr_manager")
+    err = await _rejected(ctx, fix, **common, reason="  ", actor=_as(w.hr_user, "hr_manager"))
     assert _code(err) == (422, "VALIDATION_ERROR")
     err = await _rejected(
         ctx,
@@ -436,8 +436,7 @@ async def test_attendance_corrections(ctx: AppContext) -> None:
         **common,
         reason="x",
         check_out_at=_at(day, 16),
-        actor_user_id=w.hr_user,
-        actor_role="hr_manager",
+        actor=_as(w.hr_user, "hr_manager"),
     )
     assert err.status == 422
     r = await _cmd(
@@ -447,9 +446,7 @@ async def test_attendance_corrections(ctx: AppContext) -> None:
         reason="Forgot to check in",
         check_in_at=_at(day, 8, 10),
         check_out_at=_at(day, 16, 30),
-        actor_user_id=w.manager_user,
-        actor_role="branch_manager",
-        actor_branch_id=w.branch_id,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
     )
     assert (r.status, r.late_min, r.overtime_min, r.worked_min, r.corrected_by_id) == (
         "late",
@@ -464,8 +461,7 @@ async def test_attendance_corrections(ctx: AppContext) -> None:
         **common,
         reason="Approved late arrival",
         status="present",
-        actor_user_id=w.hr_user,
-        actor_role="hr_manager",
+        actor=_as(w.hr_user, "hr_manager"),
     )
     assert (r.status, r.correction_reason, r.late_min) == ("present", "Approved late arrival", 10)
 
@@ -519,10 +515,9 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         leave.decide_leave,
         request_id=leave_req.id,
         status="approved",
-        actor_user_id=w.hr_user,
-        actor_role="hr_manager",
+        actor=_as(w.hr_user, "hr_manager"),
     )
-    hr = {"actor_user_id": w.hr_user, "actor_role": "hr_manager", "reason": "Back office"}
+    hr = {"actor": _as(w.hr_user, "hr_manager"), "reason": "Back office"}
     await _cmd(
         ctx, attendance.correct_attendance, employee_id=a.id, day=dt.date(2015, 6, 4), status="absent", **hr
     )
@@ -543,15 +538,15 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         year=2015,
         month=6,
         branch_id=w.branch_id,
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
         today=dt.date(2015, 6, 24),
     )
     assert _code(err) == (422, "TOO_EARLY")
-    run = await _cmd(ctx, calc, year=2015, month=6, branch_id=w.branch_id, actor_user_id=w.hr_user)
+    run = await _cmd(ctx, calc, year=2015, month=6, branch_id=w.branch_id, actor=_as(w.hr_user, "hr_manager"))
     run = await _cmd(
-        ctx, calc, year=2015, month=6, branch_id=w.branch_id, actor_user_id=w.hr_user
+        ctx, calc, year=2015, month=6, branch_id=w.branch_id, actor=_as(w.hr_user, "hr_manager")
     )  # replaces
-    err = await _rejected(ctx, calc, year=2015, month=6, branch_id=None, actor_user_id=w.hr_user)
+    err = await _rejected(ctx, calc, year=2015, month=6, branch_id=None, actor=_as(w.hr_user, "hr_manager"))
     assert _code(err) == (409, "RUN_OVERLAP")
     async with ctx.db.session() as s:
         slips = {p.employee_id: p for p in await s.scalars(select(Payslip).where(Payslip.run_id == run.id))}
@@ -575,7 +570,7 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         (p.gross for p in slips.values()), D(0)
     )
 
-    err = await _rejected(ctx, payroll.approve_run, run_id=run.id, actor_user_id=w.hr_user)
+    err = await _rejected(ctx, payroll.approve_run, run_id=run.id, actor=_as(w.hr_user, "hr_manager"))
     assert _code(err) == (403, "SELF_APPROVAL")
     err = await _rejected(
         ctx,
@@ -583,17 +578,19 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         run_id=run.id,
         paid_on=dt.date(2015, 7, 3),
         accounts={"IQD": 1},
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
     )
     assert _code(err) == (409, "INVALID_STATE")
     events.clear()
     approver = w.manager_user
-    run = await _cmd(ctx, payroll.approve_run, run_id=run.id, actor_user_id=approver)
+    run = await _cmd(ctx, payroll.approve_run, run_id=run.id, actor=_as(approver))
     assert run.status == "approved" and run.accrual_entry_id is not None
     assert {"PayrollProcessed", "CommissionChanged", "JournalPosted"} <= {ev.name for ev in events}
-    err = await _rejected(ctx, payroll.approve_run, run_id=run.id, actor_user_id=approver)
+    err = await _rejected(ctx, payroll.approve_run, run_id=run.id, actor=_as(approver))
     assert _code(err) == (409, "INVALID_STATE")
-    err = await _rejected(ctx, calc, year=2015, month=6, branch_id=w.branch_id, actor_user_id=w.hr_user)
+    err = await _rejected(
+        ctx, calc, year=2015, month=6, branch_id=w.branch_id, actor=_as(w.hr_user, "hr_manager")
+    )
     assert _code(err) == (409, "RUN_ALREADY_APPROVED")
     err = await _rejected(
         ctx, attendance.correct_attendance, employee_id=a.id, day=dt.date(2015, 6, 9), status="absent", **hr
@@ -610,7 +607,7 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         run_id=run.id,
         paid_on=dt.date(2015, 7, 3),
         accounts={"IQD": revenue},
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
     )
     assert _code(err) == (422, "NOT_A_CASH_ACCOUNT")
     run = await _cmd(
@@ -619,7 +616,7 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         run_id=run.id,
         paid_on=dt.date(2015, 7, 3),
         accounts={"IQD": bank},
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
         reference="TRF-1",
     )
     assert run.status == "paid" and run.payment_entry_id is not None
@@ -629,7 +626,7 @@ async def test_payroll_calculate_approve_pay(ctx: AppContext, events: list[Domai
         run_id=run.id,
         paid_on=dt.date(2015, 7, 3),
         accounts={"IQD": bank},
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
     )
     assert _code(err) == (409, "INVALID_STATE")
     async with ctx.db.session() as s:
@@ -668,9 +665,16 @@ async def test_payroll_period_closed(ctx: AppContext) -> None:
         else:
             period.status = "closed"
     run = await _cmd(
-        ctx, payroll.calculate_run, year=2014, month=3, branch_id=w.branch_id, actor_user_id=w.hr_user
+        ctx,
+        payroll.calculate_run,
+        year=2014,
+        month=3,
+        branch_id=w.branch_id,
+        actor=_as(w.hr_user, "hr_manager"),
     )
-    err = await _rejected(ctx, payroll.approve_run, run_id=run.id, actor_user_id=w.manager_user)
+    err = await _rejected(
+        ctx, payroll.approve_run, run_id=run.id, actor=_as(w.manager_user, "branch_manager", w.branch_id)
+    )
     assert _code(err) == (409, "PERIOD_CLOSED")
 
 
@@ -691,7 +695,7 @@ async def test_review_cycle_and_reviews(ctx: AppContext, events: list[DomainEven
     cycle_args: dict[str, Any] = {
         "name": "H1", "period_from": today - dt.timedelta(days=180), "period_to": today,
         "self_due": today + dt.timedelta(days=7), "manager_due": today + dt.timedelta(days=14),
-        "opened_by_user_id": w.hr_user, "branch_id": w.branch_id,
+        "actor": _as(w.hr_user, "hr_manager"), "branch_id": w.branch_id,
     }  # fmt: skip
     bad = [{**c, "weight": 40} if c["code"] == "quality" else c for c in CRITERIA]
     err = await _rejected(ctx, reviews.open_cycle, criteria=bad, **cycle_args)
@@ -729,38 +733,58 @@ async def test_review_cycle_and_reviews(ctx: AppContext, events: list[DomainEven
         {"code": "teamwork", "score": 5, "comment": "great"},
         {"code": "punctuality", "score": 3},
     ]
-    err = await _rejected(ctx, save, review_id=rid, actor_user_id=w.hr_user, scores=full)
+    err = await _rejected(ctx, save, review_id=rid, actor=_as(w.hr_user, "hr_manager"), scores=full)
     assert err.status == 404
-    err = await _rejected(ctx, save, review_id=rid, actor_user_id=w.manager_user, scores=full, submit=True)
+    err = await _rejected(
+        ctx,
+        save,
+        review_id=rid,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
+        scores=full,
+        submit=True,
+    )
     assert _code(err) == (409, "NOT_YOUR_TURN")
-    err = await _rejected(ctx, save, review_id=rid, actor_user_id=e.user_id, scores=full[:2], submit=True)
+    err = await _rejected(ctx, save, review_id=rid, actor=_as(e.user_id), scores=full[:2], submit=True)
     assert _code(err) == (422, "MISSING_CRITERIA")
     err = await _rejected(
-        ctx, save, review_id=rid, actor_user_id=e.user_id, scores=[{"code": "quality", "score": 6}]
+        ctx, save, review_id=rid, actor=_as(e.user_id), scores=[{"code": "quality", "score": 6}]
     )
     assert _code(err) == (422, "VALIDATION_ERROR")
-    draft = await _cmd(ctx, save, review_id=rid, actor_user_id=e.user_id, scores=full[:2])
+    draft = await _cmd(ctx, save, review_id=rid, actor=_as(e.user_id), scores=full[:2])
     assert draft.status == "awaiting_self" and len(draft.self_scores) == 2
     done = await _cmd(
-        ctx, save, review_id=rid, actor_user_id=e.user_id, scores=full, summary="Good half", submit=True
+        ctx, save, review_id=rid, actor=_as(e.user_id), scores=full, summary="Good half", submit=True
     )
     assert done.status == "awaiting_manager" and done.self_submitted_at is not None
-    err = await _rejected(ctx, save, review_id=rid, actor_user_id=e.user_id, scores=full)
+    err = await _rejected(ctx, save, review_id=rid, actor=_as(e.user_id), scores=full)
     assert _code(err) == (409, "NOT_YOUR_TURN")
     done = await _cmd(
-        ctx, save, review_id=rid, actor_user_id=w.manager_user, scores=full, summary="Solid", submit=True
+        ctx,
+        save,
+        review_id=rid,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
+        scores=full,
+        summary="Solid",
+        submit=True,
     )
     assert (done.status, done.overall_score) == ("completed", D("4.10"))  # (4*50 + 5*30 + 3*20) / 100
-    err = await _rejected(ctx, save, review_id=rid, actor_user_id=w.manager_user, scores=full, submit=True)
+    err = await _rejected(
+        ctx,
+        save,
+        review_id=rid,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
+        scores=full,
+        submit=True,
+    )
     assert _code(err) == (409, "NOT_YOUR_TURN")
 
-    err = await _rejected(ctx, reviews.close_cycle, cycle_id=cycle.id, actor_user_id=w.hr_user)
+    err = await _rejected(ctx, reviews.close_cycle, cycle_id=cycle.id, actor=_as(w.hr_user, "hr_manager"))
     assert _code(err) == (422, "TOO_EARLY")
     closed = await _cmd(
         ctx,
         reviews.close_cycle,
         cycle_id=cycle.id,
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
         today=today + dt.timedelta(days=15),
     )
     assert closed.status == "closed"
@@ -768,12 +792,17 @@ async def test_review_cycle_and_reviews(ctx: AppContext, events: list[DomainEven
         ctx,
         reviews.close_cycle,
         cycle_id=cycle.id,
-        actor_user_id=w.hr_user,
+        actor=_as(w.hr_user, "hr_manager"),
         today=today + dt.timedelta(days=15),
     )
     assert _code(err) == (409, "CYCLE_CLOSED")
     err = await _rejected(
-        ctx, save, review_id=rows[no_user.id].id, actor_user_id=w.manager_user, scores=full, submit=True
+        ctx,
+        save,
+        review_id=rows[no_user.id].id,
+        actor=_as(w.manager_user, "branch_manager", w.branch_id),
+        scores=full,
+        submit=True,
     )
     assert _code(err) == (409, "CYCLE_CLOSED")
     async with ctx.db.session() as s:

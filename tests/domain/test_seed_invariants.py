@@ -18,7 +18,7 @@ from tsh.domain.catalog.models import Product
 from tsh.domain.customers.models import Customer
 from tsh.domain.identity.models import Role, User
 from tsh.domain.identity.rbac import ROLE_CODES
-from tsh.domain.inventory.models import StockLevel, StockMovement
+from tsh.domain.inventory.models import StockLevel, StockMovement, StockReservation
 from tsh.domain.organisation.models import Branch, Warehouse
 from tsh.domain.pos.models import CashMovement, Shift
 from tsh.domain.sales.models import (
@@ -27,7 +27,6 @@ from tsh.domain.sales.models import (
     OrderLine,
     Payment,
     PaymentAllocation,
-    StockReservation,
     Target,
     Visit,
 )

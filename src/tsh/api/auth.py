@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from tsh.api.deps import AppCtx, CurrentPrincipal, WriteSession, client_ip, envelope
+from tsh.domain.actor import Actor
 from tsh.domain.apps import AppName
 from tsh.domain.identity.service import (
     accepted,
@@ -152,7 +153,8 @@ async def logout_route(
 async def me_route(request: Request, principal: CurrentPrincipal, ctx: AppCtx) -> Response:
     # The primary, not a replica: the app calls this right after login or a profile change.
     async with ctx.db.session() as session:
-        data = await me(session, principal=principal)
+        # /me has no endpoint scope of its own: the caller only ever reads itself.
+        data = await me(session, Actor.of(principal, "own"), session_id=principal.session_id)
     return _private(envelope(request, data))
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.bff.salesperson.conftest import SP1, SP2, Api, amount, order_body, take_order
-from tsh.domain.inventory.models import StockLevel
+from tsh.domain.inventory.models import StockLevel, StockReservation
 from tsh.domain.money import round_money
 from tsh.domain.sales import cancellation, fulfilment
-from tsh.domain.sales.models import Commission, Invoice, Order, OrderLine, StockReservation
+from tsh.domain.sales.models import Commission, Invoice, Order, OrderLine
 from tsh.platform.db.uow import unit_of_work
 
 

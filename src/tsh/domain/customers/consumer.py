@@ -1,4 +1,7 @@
-"""Consumer self-service: profile, password, push token, account closure, delivery addresses.
+"""Consumer self-service: profile changes, password, push token, delivery addresses.
+
+The profile screen and account closure read the customer's orders and invoices, so they live in
+`tsh.domain.sales.consumer_account` (sales builds on customers, never the other way round).
 
 Owners: every function takes the caller's `customer_id` (User.customer_id) and touches only that
 customer's rows; another customer's address is a 404. Services never commit.
@@ -8,23 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.catalog.models import Review, WishlistItem
-from tsh.domain.customers.models import Address, Cart, Customer
+from tsh.domain.customers.models import Address, Customer
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import User, UserSession
 from tsh.domain.identity.service import check_new_password, normalise_phone, revoke_user_sessions
 from tsh.domain.money import wire
 from tsh.domain.organisation.models import Branch, DeliveryZone
-from tsh.domain.sales.models import UNPAID_INVOICE_STATUSES, Invoice, Order
 from tsh.platform.auth.passwords import hash_password, verify_password
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 MAX_ADDRESSES = 10
-OPEN_ORDER_STATUSES = ("pending", "confirmed", "shipped")
 CLOSED_NAME = "Closed account"
 
 
@@ -42,33 +42,6 @@ async def customer_of(session: AsyncSession, customer_id: int | None, *, lock: b
 
 
 # -- profile -----------------------------------------------------------------------------------
-
-
-async def profile(session: AsyncSession, *, user_id: int, customer_id: int | None) -> dict[str, Any]:
-    customer = await customer_of(session, customer_id)
-    user = await session.get(User, user_id)
-    assert user is not None
-    orders = (
-        await session.execute(
-            select(func.count(), func.count().filter(Order.status.in_(OPEN_ORDER_STATUSES))).where(
-                Order.customer_id == customer.id
-            )
-        )
-    ).one()
-    reviews = await session.scalar(select(func.count()).where(Review.customer_id == customer.id))
-    defaults = await list_addresses(session, customer_id=customer.id, default_only=True)
-    return {
-        "name": user.name,
-        "phone": user.phone,
-        "email": user.email,
-        "language": user.language,
-        "marketing_opt_in": customer.marketing_opt_in,
-        "default_address": defaults[0] if defaults else None,
-        "member_since": customer.created_at,
-        "orders_count": int(orders[0]),
-        "open_orders_count": int(orders[1]),
-        "reviews_count": int(reviews or 0),
-    }
 
 
 async def update_profile(
@@ -99,7 +72,7 @@ async def update_profile(
     raise_event(session, "UserChanged", users=[user.id], customers=[customer.id])
 
 
-async def _check_password(session: AsyncSession, user: User, password: str, field: str) -> None:
+async def check_password(session: AsyncSession, user: User, password: str, field: str) -> None:
     if not await verify_password(password, user.password_hash):
         raise Invalid(
             "The password is not correct",
@@ -114,7 +87,7 @@ async def change_password(
     """422 WRONG_PASSWORD, 422 WEAK_PASSWORD; revokes every other session of the user."""
     user = await session.get(User, user_id)
     assert user is not None
-    await _check_password(session, user, current, "current_password")
+    await check_password(session, user, current, "current_password")
     await check_new_password(session, new, field="new_password")
     user.password_hash = await hash_password(new)
     await revoke_user_sessions(
@@ -129,48 +102,6 @@ async def set_push_token(session: AsyncSession, *, session_id: int, token: str, 
         .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
         .values(push_token=token, platform=platform, updated_at=utcnow())
     )
-
-
-async def close_account(
-    session: AsyncSession, *, user_id: int, customer_id: int | None, password: str, reason: str | None
-) -> None:
-    """Anonymise the customer and user, delete addresses, cart and wishlist, disable the user and
-    revoke every session; orders and invoices stay. 422 WRONG_PASSWORD, 409 OPEN_ORDERS,
-    409 BALANCE_DUE."""
-    customer = await customer_of(session, customer_id, lock=True)
-    user = await session.get(User, user_id)
-    assert user is not None
-    await _check_password(session, user, password, "password")
-    if await session.scalar(
-        select(func.count()).where(Order.customer_id == customer.id, Order.status.in_(OPEN_ORDER_STATUSES))
-    ):
-        raise Conflict("The account has open orders", code="OPEN_ORDERS")
-    if await session.scalar(
-        select(func.count()).where(
-            Invoice.customer_id == customer.id, Invoice.status.in_(UNPAID_INVOICE_STATUSES)
-        )
-    ):
-        raise Conflict("The account has unpaid invoices", code="BALANCE_DUE")
-    await session.execute(delete(Address).where(Address.customer_id == customer.id))
-    await session.execute(delete(Cart).where(Cart.customer_id == customer.id))
-    await session.execute(delete(WishlistItem).where(WishlistItem.customer_id == customer.id))
-    customer.name = CLOSED_NAME
-    customer.phone = None
-    customer.email = None
-    customer.marketing_opt_in = False
-    customer.status = "closed"
-    customer.notes = f"closed by the customer: {reason}" if reason else "closed by the customer"
-    user.name = CLOSED_NAME
-    user.email = f"closed-{user.id}@closed.invalid"
-    user.phone = None
-    user.password_hash = None
-    user.status = "disabled"
-    user.permission_version += 1
-    await revoke_user_sessions(session, user_id=user.id, reason="account_closed")
-    raise_event(session, "UserChanged", users=[user.id], customers=[customer.id])
-    raise_event(session, "CustomerChanged", customers=[customer.id], branches=[customer.branch_id])
-    if await session.scalar(select(func.count()).where(Review.customer_id == customer.id)):
-        raise_event(session, "ReviewChanged", customers=[customer.id])
 
 
 # -- addresses ---------------------------------------------------------------------------------

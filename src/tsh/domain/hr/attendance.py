@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import ATTENDANCE_STATUSES, AttendanceRecord, Employee, PayrollRun
 from tsh.domain.organisation.models import Branch
@@ -165,26 +166,25 @@ async def payroll_locked(session: AsyncSession, employee: Employee, day: dt.date
 
 async def correct_attendance(
     session: AsyncSession,
+    actor: Actor,
     *,
     employee_id: int,
     day: dt.date,
     reason: str,
-    actor_user_id: int,
-    actor_role: str,
-    actor_branch_id: int | None = None,
     check_in_at: dt.datetime | None = None,
     check_out_at: dt.datetime | None = None,
     status: str | None = None,
 ) -> AttendanceRecord:
-    """Correct or create one day's record (HR-10): 404 outside the branch manager's branch, 403
+    """Correct or create one day's record (HR-10) as a manager or HR: 404 EMPLOYEE_NOT_FOUND outside
+    the actor's scope (a branch manager's branch), 403
     SELF_CORRECTION, 409 PAYROLL_LOCKED, 422 on a missing reason or inconsistent times. Times and
     status given replace the stored ones; minutes are recomputed. Emits AttendanceRecorded."""
-    if actor_role not in CORRECTING_ROLES:
+    if actor.role not in CORRECTING_ROLES:
         raise Forbidden("Only a manager or HR corrects attendance")
     employee = await _employee(session, employee_id)
-    if actor_role == "branch_manager" and employee.branch_id != actor_branch_id:
+    if not actor.in_branch(employee.branch_id):
         raise NotFound("Employee not found", code="EMPLOYEE_NOT_FOUND")
-    if employee.user_id is not None and employee.user_id == actor_user_id:
+    if employee.user_id is not None and employee.user_id == actor.user_id:
         raise Forbidden("You cannot correct your own attendance", code="SELF_CORRECTION")
     problems = []
     if not (reason or "").strip():
@@ -223,7 +223,7 @@ async def correct_attendance(
         record.status = status
     elif record.check_in_at is not None:
         record.status = "late" if record.late_min > 0 else "present"
-    record.corrected_by_id, record.corrected_at, record.correction_reason = actor_user_id, utcnow(), reason
+    record.corrected_by_id, record.corrected_at, record.correction_reason = actor.user_id, utcnow(), reason
     await session.flush()
     _recorded(session, employee, record)
     return record

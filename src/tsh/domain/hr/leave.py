@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import LEAVE_TYPES, Employee, LeaveBalance, LeaveRequest, PublicHoliday
 from tsh.domain.shared import business_today
@@ -219,25 +220,23 @@ async def _request(session: AsyncSession, request_id: int) -> tuple[LeaveRequest
 
 async def decide_leave(
     session: AsyncSession,
+    actor: Actor,
     *,
     request_id: int,
     status: str,
-    actor_user_id: int,
-    actor_role: str,
-    actor_branch_id: int | None = None,
     note: str | None = None,
 ) -> LeaveRequest:
     """Approve or reject a pending request (HR-13) as hr_manager/admin, or branch_manager of the
-    employee's branch (404 outside it). 403 SELF_APPROVAL, 409 NOT_PENDING, 409
+    employee's branch (404 outside the actor's scope). 403 SELF_APPROVAL, 409 NOT_PENDING, 409
     INSUFFICIENT_LEAVE_BALANCE at approval. Emits LeaveChanged."""
     if status not in ("approved", "rejected"):
         raise Invalid("Decide with approved or rejected", details=[field_error("status", "invalid")])
     request, employee = await _request(session, request_id)
-    if actor_role not in MANAGING_ROLES:
+    if actor.role not in MANAGING_ROLES:
         raise Forbidden("Only a manager or HR decides leave")
-    if actor_role == "branch_manager" and employee.branch_id != actor_branch_id:
+    if not actor.in_branch(employee.branch_id):
         raise NotFound("Leave request not found", code="LEAVE_REQUEST_NOT_FOUND")
-    if employee.user_id == actor_user_id:
+    if employee.user_id == actor.user_id:
         raise Forbidden("You cannot decide your own leave", code="SELF_APPROVAL")
     if request.status != "pending":
         raise Conflict("The request is not pending", code="NOT_PENDING")
@@ -249,7 +248,7 @@ async def decide_leave(
         balance.taken += request.days
     request.status, request.decided_by_id, request.decided_at, request.note = (
         status,
-        actor_user_id,
+        actor.user_id,
         utcnow(),
         note,
     )
@@ -260,9 +259,9 @@ async def decide_leave(
 
 async def cancel_leave(
     session: AsyncSession,
+    actor: Actor,
     *,
     request_id: int,
-    actor_user_id: int,
     note: str | None = None,
     today: dt.date | None = None,
 ) -> LeaveRequest:
@@ -270,7 +269,7 @@ async def cancel_leave(
     their own, 409 INVALID_STATE when already rejected/cancelled, 409 LEAVE_STARTED. Gives the
     days back (pending or taken). Emits LeaveChanged."""
     request, employee = await _request(session, request_id)
-    if employee.user_id != actor_user_id:
+    if employee.user_id != actor.user_id:
         raise NotFound("Leave request not found", code="LEAVE_REQUEST_NOT_FOUND")
     if request.status not in ("pending", "approved"):
         raise Conflict("The request is already closed", code="INVALID_STATE")

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting import posting
 from tsh.domain.accounting.models import Account
+from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.hr.leave import holidays, working_dates
 from tsh.domain.hr.models import CURRENCIES, AttendanceRecord, Employee, LeaveRequest, PayrollRun, Payslip
@@ -152,10 +153,10 @@ def _processed(session: AsyncSession, run: PayrollRun) -> None:
 
 async def calculate_run(
     session: AsyncSession,
+    actor: Actor,
     *,
     year: int,
     month: int,
-    actor_user_id: int,
     branch_id: int | None = None,
     today: dt.date | None = None,
 ) -> PayrollRun:
@@ -210,7 +211,7 @@ async def calculate_run(
     }
     run.gross_iqd, run.net_iqd = totals["IQD"]
     run.gross_usd, run.net_usd = totals["USD"]
-    run.employee_count, run.calculated_by_id, run.calculated_at = len(slips), actor_user_id, utcnow()
+    run.employee_count, run.calculated_by_id, run.calculated_at = len(slips), actor.user_id, utcnow()
     await session.flush()
     _processed(session, run)
     if any(p.commission for p in slips):
@@ -230,13 +231,13 @@ async def _slips(session: AsyncSession, run: PayrollRun) -> list[Payslip]:
 
 
 async def approve_run(
-    session: AsyncSession, *, run_id: int, actor_user_id: int, note: str | None = None
+    session: AsyncSession, actor: Actor, *, run_id: int, note: str | None = None
 ) -> PayrollRun:
     """Approve a calculated run (HR-18): 403 SELF_APPROVAL, 409 INVALID_STATE, 409 PERIOD_CLOSED.
     Posts the accrual, marks the linked commissions paid. Emits PayrollProcessed, CommissionChanged,
     JournalPosted."""
     run = await _run(session, run_id)
-    if run.calculated_by_id == actor_user_id:
+    if run.calculated_by_id == actor.user_id:
         raise Forbidden("The user who calculated the run cannot approve it", code="SELF_APPROVAL")
     if run.status != "calculated":
         raise Conflict("Only a calculated run can be approved", code="INVALID_STATE")
@@ -257,7 +258,7 @@ async def approve_run(
         entry = await posting.post_entry(
             session, journal="PAY", entry_date=end, currency=cur, lines=lines,
             memo=f"Payroll accrual {end:%Y-%m}", source_type="payroll_run", source_id=run.id,
-            branch_id=run.branch_id, posted_by_id=actor_user_id,
+            branch_id=run.branch_id, posted_by_id=actor.user_id,
         )  # fmt: skip
         run.accrual_entry_id = run.accrual_entry_id or entry.id
     now = utcnow()
@@ -266,7 +267,7 @@ async def approve_run(
         .where(Commission.payroll_run_id == run.id, Commission.status == "payable")
         .values(status="paid", paid_at=now)
     )
-    run.status, run.approved_by_id, run.approved_at, run.note = "approved", actor_user_id, now, note
+    run.status, run.approved_by_id, run.approved_at, run.note = "approved", actor.user_id, now, note
     await session.flush()
     _processed(session, run)
     if getattr(paid, "rowcount", 0):
@@ -276,11 +277,11 @@ async def approve_run(
 
 async def pay_run(
     session: AsyncSession,
+    actor: Actor,
     *,
     run_id: int,
     paid_on: dt.date,
     accounts: Mapping[str, int],
-    actor_user_id: int,
     reference: str | None = None,
 ) -> PayrollRun:
     """Pay an approved run (HR-19) from one cash/bank account per currency ({"IQD": account_id}):
@@ -318,14 +319,14 @@ async def pay_run(
                 posting.Line(acc.id, credit=net, branch_id=run.branch_id),
             ],
             memo=f"Salaries paid {run.year}-{run.month:02d}", source_type="payroll_run", source_id=run.id,
-            branch_id=run.branch_id, posted_by_id=actor_user_id, reference=reference,
+            branch_id=run.branch_id, posted_by_id=actor.user_id, reference=reference,
         )  # fmt: skip
         run.payment_entry_id = run.payment_entry_id or entry.id
     now = utcnow()
     await session.execute(update(Payslip).where(Payslip.run_id == run.id).values(published_at=now))
     run.status, run.paid_by_id, run.paid_at, run.paid_on, run.reference = (
         "paid",
-        actor_user_id,
+        actor.user_id,
         now,
         paid_on,
         reference,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import Employee, PerformanceReview, ReviewCycle
 from tsh.domain.shared import business_today
@@ -59,6 +60,7 @@ def _changed(
 
 async def open_cycle(
     session: AsyncSession,
+    actor: Actor,
     *,
     name: str,
     period_from: dt.date,
@@ -66,7 +68,6 @@ async def open_cycle(
     criteria: Sequence[Mapping[str, Any]],
     self_due: dt.date,
     manager_due: dt.date,
-    opened_by_user_id: int,
     department_id: int | None = None,
     branch_id: int | None = None,
 ) -> ReviewCycle:
@@ -105,7 +106,7 @@ async def open_cycle(
     cycle = ReviewCycle(
         name=name, period_from=period_from, period_to=period_to, criteria=clean, self_due=self_due,
         manager_due=manager_due, department_id=department_id, branch_id=branch_id, status="open",
-        opened_by_id=opened_by_user_id,
+        opened_by_id=actor.user_id,
     )  # fmt: skip
     session.add(cycle)
     await session.flush()
@@ -119,7 +120,7 @@ async def open_cycle(
                 cycle_id=cycle.id,
                 employee_id=e.id,
                 reviewer_id=e.manager_id if reviewer_user is not None else None,
-                reviewer_user_id=reviewer_user if reviewer_user is not None else opened_by_user_id,
+                reviewer_user_id=reviewer_user if reviewer_user is not None else actor.user_id,
                 status="awaiting_self" if e.user_id is not None else "awaiting_manager",
             )
         )
@@ -130,7 +131,7 @@ async def open_cycle(
 
 
 async def close_cycle(
-    session: AsyncSession, *, cycle_id: int, actor_user_id: int, today: dt.date | None = None
+    session: AsyncSession, actor: Actor, *, cycle_id: int, today: dt.date | None = None
 ) -> ReviewCycle:
     """Close an open cycle after its manager_due: 409 CYCLE_CLOSED, 422 TOO_EARLY.
 
@@ -142,7 +143,7 @@ async def close_cycle(
         raise Conflict("The cycle is already closed", code="CYCLE_CLOSED")
     if (today or business_today()) <= cycle.manager_due:
         raise Invalid("A cycle closes after its manager due date", code="TOO_EARLY")
-    cycle.status, cycle.closed_by_id, cycle.closed_at = "closed", actor_user_id, utcnow()
+    cycle.status, cycle.closed_by_id, cycle.closed_at = "closed", actor.user_id, utcnow()
     await session.flush()
     raise_event(session, "ReviewCycleChanged", everyone=True, cycle_id=cycle.id)
     return cycle
@@ -182,9 +183,9 @@ def overall_score(criteria: Sequence[Mapping[str, Any]], scores: Sequence[Mappin
 
 async def save_review(
     session: AsyncSession,
+    actor: Actor,
     *,
     review_id: int,
-    actor_user_id: int,
     scores: Sequence[Mapping[str, Any]],
     summary: str | None = None,
     submit: bool = False,
@@ -198,8 +199,8 @@ async def save_review(
     employee = await session.get(Employee, review.employee_id) if review is not None else None
     if review is None or employee is None:
         raise NotFound("Review not found", code="REVIEW_NOT_FOUND")
-    is_reviewee = employee.user_id == actor_user_id
-    is_reviewer = review.reviewer_user_id == actor_user_id
+    is_reviewee = employee.user_id == actor.user_id
+    is_reviewer = review.reviewer_user_id == actor.user_id
     if not (is_reviewee or is_reviewer):
         raise NotFound("Review not found", code="REVIEW_NOT_FOUND")
     cycle = await session.get(ReviewCycle, review.cycle_id)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.config import Settings
+from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.identity.links import branches, customers, employees, technicians
 from tsh.domain.identity.login import normalise_email
@@ -21,7 +22,6 @@ from tsh.domain.identity.results import TokenPair
 from tsh.domain.identity.sessions import open_session, revoke_user_sessions
 from tsh.domain.sync.changelog import record_bulk_changes
 from tsh.platform.auth.passwords import hash_password, password_policy_issues
-from tsh.platform.auth.principal import Principal
 from tsh.platform.auth.tokens import hash_opaque_token, new_opaque_token
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, ServiceUnavailable, Unauthorized, field_error
@@ -209,8 +209,9 @@ async def reset_password(session: AsyncSession, *, token: str, new_password: str
     return user.id
 
 
-async def me(session: AsyncSession, *, principal: Principal) -> dict[str, Any]:
-    """GET /api/auth/me (core.md §1): profile, effective permissions, linked records, session."""
+async def me(session: AsyncSession, actor: Actor, *, session_id: int) -> dict[str, Any]:
+    """GET /api/auth/me (core.md §1): profile, effective permissions, linked records, and the
+    actor's login session `session_id`. 401 SESSION_REVOKED when that session is gone."""
     row = (
         await session.execute(
             select(
@@ -234,11 +235,11 @@ async def me(session: AsyncSession, *, principal: Principal) -> dict[str, Any]:
             )
             .select_from(User)
             .join(Role, Role.id == User.role_id)
-            .join(UserSession, and_(UserSession.user_id == User.id, UserSession.id == principal.session_id))
+            .join(UserSession, and_(UserSession.user_id == User.id, UserSession.id == session_id))
             .outerjoin(branches, branches.c.id == User.branch_id)
             .outerjoin(employees, employees.c.user_id == User.id)
             .outerjoin(technicians, technicians.c.employee_id == employees.c.id)
-            .where(User.id == principal.user_id)
+            .where(User.id == actor.user_id)
         )
     ).first()
     if row is None:
@@ -276,7 +277,7 @@ async def me(session: AsyncSession, *, principal: Principal) -> dict[str, Any]:
             "branch": branch,
             "language": language,
         },
-        "permissions": sorted(principal.permissions),
+        "permissions": sorted(actor.permissions),
         "links": {
             "employee_id": employee_id,
             "customer_id": customer_id,

@@ -332,3 +332,26 @@ class CountLine(TimestampMixin, Base):
     variance: Mapped[int | None]
 
     count: Mapped[Count] = relationship(back_populates="lines", lazy="raise")
+
+
+class StockReservation(TimestampMixin, Base):
+    """Stock held for an order line; deleted on shipment or cancellation. StockLevel.reserved = Σ qty.
+
+    An inventory fact (the order line is referenced by table name), so that stock keeping does not
+    import the sales context that places the orders."""
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        UniqueConstraint("order_line_id", "warehouse_id"),
+        CheckConstraint("qty > 0", name="qty"),
+        Index("ix_stock_reservations_warehouse_id_product_id", "warehouse_id", "product_id"),
+        Index("ix_stock_reservations_expires_at", "expires_at"),
+    )
+
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    # In pieces.
+    qty: Mapped[int]
+    # Only for pending online-payment orders (auto-cancelled 30 minutes after placement).
+    expires_at: Mapped[datetime | None]

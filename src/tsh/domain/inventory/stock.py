@@ -33,8 +33,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.events import raise_event
-from tsh.domain.inventory.models import INBOUND_MOVEMENTS, OUTBOUND_MOVEMENTS, StockLevel, StockMovement
-from tsh.domain.sales.models.orders import StockReservation
+from tsh.domain.inventory.models import (
+    INBOUND_MOVEMENTS,
+    OUTBOUND_MOVEMENTS,
+    StockLevel,
+    StockMovement,
+    StockReservation,
+)
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 CENT = Decimal("0.01")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.catalog.pricing import price_list_for
@@ -135,15 +135,27 @@ async def own_order(session: AsyncSession, *, customer_id: int, order_id: int, l
     return order
 
 
-async def cancel_expired_online_orders(
-    session: AsyncSession, now: datetime, *, customer_id: int | None = None, by_user_id: int
-) -> int:
-    """Cancel pending online-payment orders placed more than 30 minutes before `now`."""
-    stmt = select(Order.id).where(
+def _expired_online(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
         Order.status == "pending",
         Order.payment_terms == "online",
         Order.placed_at < now - PAYMENT_WINDOW,
     )
+
+
+async def has_expired_online_orders(session: AsyncSession, now: datetime, *, customer_id: int) -> bool:
+    """Whether the customer has unpaid online orders past the payment window (a cheap read, so the
+    order screens open a write unit of work only when there is something to cancel)."""
+    return bool(
+        await session.scalar(select(exists().where(Order.customer_id == customer_id, *_expired_online(now))))
+    )
+
+
+async def cancel_expired_online_orders(
+    session: AsyncSession, now: datetime, *, customer_id: int | None = None, by_user_id: int
+) -> int:
+    """Cancel pending online-payment orders placed more than 30 minutes before `now`."""
+    stmt = select(Order.id).where(*_expired_online(now))
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
     ids = list((await session.scalars(stmt.order_by(Order.id))).all())

@@ -21,9 +21,10 @@ from tsh.config import Settings
 from tsh.domain.accounting import posting
 from tsh.domain.aftersales.models import Refund
 from tsh.domain.events import raise_event
+from tsh.domain.inventory.models import StockReservation
 from tsh.domain.sales import cancellation, ordering
 from tsh.domain.sales.checkout import ONLINE_METHODS, own_order
-from tsh.domain.sales.models import Invoice, Order, OrderLine, Payment, PaymentAllocation, StockReservation
+from tsh.domain.sales.models import Invoice, Order, OrderLine, Payment, PaymentAllocation
 from tsh.domain.shared import business_today, new_number
 from tsh.platform.errors import AppError, Conflict, Invalid, field_error
 

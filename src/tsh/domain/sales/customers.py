@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.domain.actor import Actor
 from tsh.domain.catalog.models import PriceList
 from tsh.domain.customers.models import Address, Customer
 from tsh.domain.events import raise_event
@@ -15,14 +14,11 @@ from tsh.domain.shared import new_number
 from tsh.platform.errors import Conflict, field_error
 
 
-def _in_scope(
-    existing: Customer, scope: Literal["own", "branch", "all"], viewer_id: int, viewer_branch_id: int | None
-) -> bool:
-    if scope == "all":
-        return True
-    if scope == "branch":
-        return existing.branch_id is not None and existing.branch_id == viewer_branch_id
-    return existing.salesperson_id == viewer_id
+def _in_scope(existing: Customer, actor: Actor) -> bool:
+    """Whether the actor could see `existing` on its own screens (own customers, branch, all)."""
+    if actor.scope == "own":
+        return existing.salesperson_id == actor.user_id
+    return actor.in_branch(existing.branch_id)
 
 
 def _duplicate(existing: Customer | None, reveal: bool) -> Conflict:
@@ -51,6 +47,7 @@ async def default_price_list(session: AsyncSession, *, branch_id: int | None) ->
 
 async def register_shop_customer(
     session: AsyncSession,
+    actor: Actor,
     *,
     salesperson_id: int,
     branch_id: int | None,
@@ -63,18 +60,15 @@ async def register_shop_customer(
     lng: float,
     accuracy_m: float | None,
     notes: str | None,
-    viewer_id: int,
-    viewer_scope: Literal["own", "branch", "all"],
-    viewer_branch_id: int | None,
 ) -> Customer:
     """Create a retail-shop customer owned by `salesperson_id`, on cash terms (credit limit 0).
 
-    409 DUPLICATE_PHONE; its details name the existing customer only when the viewer could see it.
+    409 DUPLICATE_PHONE; its details name the existing customer only when the actor could see it.
     Emits CustomerChanged.
     """
     existing = await session.scalar(select(Customer).where(Customer.phone == phone))
     if existing is not None:
-        raise _duplicate(existing, _in_scope(existing, viewer_scope, viewer_id, viewer_branch_id))
+        raise _duplicate(existing, _in_scope(existing, actor))
     price_list = await default_price_list(session, branch_id=branch_id)
     customer = Customer(
         code=new_number("C"),

@@ -22,7 +22,7 @@ from tsh.domain.identity.models import User
 from tsh.domain.money import CURRENCIES
 from tsh.domain.organisation.models import Branch
 from tsh.domain.sales.models import Order, OrderLine, Target, Visit
-from tsh.domain.sales.queries import Owner, dec, money, money_facts, per_currency, sum_if
+from tsh.domain.sales.queries import Sellers, dec, money, money_facts, per_currency, sum_if
 from tsh.domain.shared import day_start_utc
 from tsh.platform.db.base import utcnow
 
@@ -35,17 +35,17 @@ def _pct(achieved: Decimal, target: Decimal) -> float | None:
 
 
 async def _profile(
-    session: AsyncSession, owner: Owner, profile_user_id: int, today: dt.date, language: str
+    session: AsyncSession, sellers: Sellers, profile_user_id: int, today: dt.date, language: str
 ) -> dict[str, Any]:
     """Profile, branch, visits today, targets and new customers this month: one statement."""
     month = (today.year, today.month)
-    visits = select(func.count()).where(owner.clause(Visit.salesperson_id), Visit.date == today)
+    visits = select(func.count()).where(sellers.clause(Visit.salesperson_id), Visit.date == today)
     target = select(Target).where(
-        owner.clause(Target.salesperson_id), Target.year == month[0], Target.month == month[1]
+        sellers.clause(Target.salesperson_id), Target.year == month[0], Target.month == month[1]
     )
     t = target.subquery()
     new_customers = select(func.count()).where(
-        owner.clause(Customer.salesperson_id), Customer.created_at >= day_start_utc(today.replace(day=1))
+        sellers.clause(Customer.salesperson_id), Customer.created_at >= day_start_utc(today.replace(day=1))
     )
     row = (
         await session.execute(
@@ -96,7 +96,7 @@ async def _profile(
 
 async def _orders(
     session: AsyncSession,
-    owner: Owner,
+    sellers: Sellers,
     cur: tuple[dt.datetime, dt.datetime],
     prev_start: dt.datetime,
     month_start: dt.datetime,
@@ -118,7 +118,7 @@ async def _orders(
             sum_if(in_month, 1),
             sum_if(in_month, Order.subtotal - Order.discount),
         )
-        .where(owner.clause(Order.salesperson_id))
+        .where(sellers.clause(Order.salesperson_id))
         .where(
             (Order.placed_at >= min(prev_start, month_start)) | pending | (Order.confirmed_at >= month_start)
         )
@@ -131,11 +131,11 @@ async def _orders(
 
 
 async def _tops(
-    session: AsyncSession, owner: Owner, cur: tuple[dt.datetime, dt.datetime], language: str
+    session: AsyncSession, sellers: Sellers, cur: tuple[dt.datetime, dt.datetime], language: str
 ) -> dict[str, Any]:
     rate = await posting.rate_in_force(session, utcnow())
     in_cur = and_(
-        owner.clause(Order.salesperson_id),
+        sellers.clause(Order.salesperson_id),
         Order.status != "cancelled",
         Order.placed_at >= cur[0],
         Order.placed_at < cur[1],
@@ -195,7 +195,7 @@ async def _tops(
 async def dashboard(
     session: AsyncSession,
     *,
-    owner: Owner,
+    sellers: Sellers,
     profile_user_id: int,
     date_range: str,
     today: dt.date,
@@ -205,10 +205,10 @@ async def dashboard(
     cur = (day_start_utc(today - dt.timedelta(days=days - 1)), day_start_utc(today + dt.timedelta(days=1)))
     prev_start = day_start_utc(today - dt.timedelta(days=2 * days - 1))
     month_start = day_start_utc(today.replace(day=1))
-    head = await _profile(session, owner, profile_user_id, today, language)
-    orders = await _orders(session, owner, cur, prev_start, month_start)
+    head = await _profile(session, sellers, profile_user_id, today, language)
+    orders = await _orders(session, sellers, cur, prev_start, month_start)
     facts = await money_facts(
-        session, owner=owner, since=cur[0], until=cur[1], month_start=month_start, today=today
+        session, sellers=sellers, since=cur[0], until=cur[1], month_start=month_start, today=today
     )
 
     def col(i: int) -> dict[str, Decimal]:
@@ -228,7 +228,7 @@ async def dashboard(
             "previous_value": per_currency(col(3)),
         },
         "pending_orders": {"count": sum(v[4] for v in orders.values()), "value": per_currency(col(5))},
-        **await _tops(session, owner, cur, language),
+        **await _tops(session, sellers, cur, language),
         "payments_collected": {
             "count": sum(n for n, _, _ in facts["payments"].values()),
             "amount": per_currency({c: a for c, (_, a, _) in facts["payments"].items()}),

@@ -1,8 +1,9 @@
 """Read models of the field-sales screens: set-based, aggregated in SQL, no N+1.
 
-`Owner` says whose rows a screen shows: one salesperson, every salesperson of a branch, or every
-salesperson. Money is reported per currency (IQD and USD are never added together) except where a
-ranking needs one figure: top customers and products rank by IQD equivalent at the rate in force.
+`Sellers` says whose rows a screen shows: one salesperson, every salesperson of a branch, or every
+salesperson (resolved from the calling `Actor` by `tsh.domain.sales.field`). Money is reported per
+currency (IQD and USD are never added together) except where a ranking needs one figure: top
+customers and products rank by IQD equivalent at the rate in force.
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ DONE_VISIT = ("checked_in", "completed")
 
 
 @dataclass(frozen=True)
-class Owner:
+class Sellers:
     """One salesperson (`salesperson_id`), the salespeople of `branch_id`, or every salesperson."""
 
     salesperson_id: int | None = None
     branch_id: int | None = None
 
     def clause(self, column: Any) -> ColumnElement[bool]:
-        """`column` (a users.id column such as Order.salesperson_id) belongs to this owner."""
+        """`column` (a users.id column such as Order.salesperson_id) belongs to these sellers."""
         if self.salesperson_id is not None:
             return column == self.salesperson_id
         # An alias: never correlated with a `users` table of an enclosing statement.
@@ -104,21 +105,23 @@ def customer_figures(today: dt.date, rate: Decimal) -> dict[str, Any]:
 async def money_facts(
     session: AsyncSession,
     *,
-    owner: Owner,
+    sellers: Sellers,
     since: dt.datetime,
     until: dt.datetime,
     month_start: dt.datetime,
     today: dt.date,
 ) -> dict[str, dict[str, tuple[int, Decimal, Decimal]]]:
     """One statement: payments collected in [since, until), commission accrued this month and
-    receivables (outstanding, overdue) of the owner's customers, per currency."""
+    receivables (outstanding, overdue) of the sellers' customers, per currency."""
     pay = select(
         literal("payments").label("kind"),
         Payment.currency.label("currency"),
         func.count().label("n"),
         func.coalesce(func.sum(Payment.amount), 0).label("a"),
         literal(0).label("b"),
-    ).where(owner.clause(Payment.collected_by_id), Payment.received_at >= since, Payment.received_at < until)
+    ).where(
+        sellers.clause(Payment.collected_by_id), Payment.received_at >= since, Payment.received_at < until
+    )
     com = select(
         literal("commission"),
         Commission.currency,
@@ -126,7 +129,7 @@ async def money_facts(
         func.coalesce(func.sum(Commission.amount), 0),
         literal(0),
     ).where(
-        owner.clause(Commission.salesperson_id),
+        sellers.clause(Commission.salesperson_id),
         Commission.status != "reversed",
         Commission.created_at >= month_start,
         Commission.created_at < until,
@@ -140,7 +143,7 @@ async def money_facts(
             sum_if(Invoice.due_date < today, Invoice.balance),
         )
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(owner.clause(Customer.salesperson_id), Invoice.status.in_(UNPAID_INVOICE_STATUSES))
+        .where(sellers.clause(Customer.salesperson_id), Invoice.status.in_(UNPAID_INVOICE_STATUSES))
     )
     stmt = union_all(
         pay.group_by(Payment.currency), com.group_by(Commission.currency), rec.group_by(Invoice.currency)
@@ -197,7 +200,7 @@ _NEVER = dt.date(1900, 1, 1)
 async def customer_list(
     session: AsyncSession,
     *,
-    owner: Owner,
+    sellers: Sellers,
     today: dt.date,
     rate: Decimal,
     limit: int,
@@ -207,7 +210,7 @@ async def customer_list(
     status: str | None,
     sort: str,
 ) -> tuple[list[dict[str, Any]], Any]:
-    """A page of the owner's customers with their figures; returns (rows, position_of)."""
+    """A page of the sellers' customers with their figures; returns (rows, position_of)."""
     f = customer_figures(today, rate)
     base = select(
         Customer.id,
@@ -225,7 +228,7 @@ async def customer_list(
         f["overdue"].label("overdue"),
         f["last_visit"].label("last_visit"),
         f["last_order"].label("last_order"),
-    ).where(owner.clause(Customer.salesperson_id))
+    ).where(sellers.clause(Customer.salesperson_id))
     if q:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         base = base.where(

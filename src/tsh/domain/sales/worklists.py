@@ -15,7 +15,7 @@ from tsh.domain.catalog.queries import base_price_rows, name_col
 from tsh.domain.customers.models import Customer
 from tsh.domain.inventory.models import StockLevel
 from tsh.domain.sales.models import UNPAID_INVOICE_STATUSES, Invoice, Order, OrderLine, Payment
-from tsh.domain.sales.queries import Owner, dec, invoice_row, money, per_currency, sum_if
+from tsh.domain.sales.queries import Sellers, dec, invoice_row, money, per_currency, sum_if
 from tsh.domain.shared import day_start_utc
 from tsh.platform.db.base import utcnow
 
@@ -131,7 +131,7 @@ async def catalogue(
 async def order_list(
     session: AsyncSession,
     *,
-    owner: Owner,
+    sellers: Sellers,
     limit: int,
     after: dict[str, Any] | None,
     status: str | None,
@@ -139,7 +139,7 @@ async def order_list(
     date_from: dt.date | None,
     date_to: dt.date | None,
 ) -> tuple[list[dict[str, Any]], Any]:
-    """The owner's orders, newest first, with the invoice balance."""
+    """The sellers' orders, newest first, with the invoice balance."""
     stmt = (
         select(
             Order.id,
@@ -156,7 +156,7 @@ async def order_list(
         )
         .join(Customer, Customer.id == Order.customer_id)
         .outerjoin(Invoice, Invoice.order_id == Order.id)
-        .where(owner.clause(Order.salesperson_id))
+        .where(sellers.clause(Order.salesperson_id))
     )
     if status:
         stmt = stmt.where(Order.status == status)
@@ -193,16 +193,16 @@ async def order_list(
 async def collections_worklist(
     session: AsyncSession,
     *,
-    owner: Owner,
+    sellers: Sellers,
     today: dt.date,
     limit: int,
     after: dict[str, Any] | None,
     customer_id: int | None,
     overdue_only: bool,
 ) -> tuple[list[dict[str, Any]], Any, dict[str, Any]]:
-    """Open invoices of the owner's customers, overdue first (due date ascending), the totals per
-    currency, and today's payments collected by the owner, by method. Three statements."""
-    scope = and_(owner.clause(Customer.salesperson_id), Invoice.status.in_(UNPAID_INVOICE_STATUSES))
+    """Open invoices of the sellers' customers, overdue first (due date ascending), the totals per
+    currency, and today's payments collected by the sellers, by method. Three statements."""
+    scope = and_(sellers.clause(Customer.salesperson_id), Invoice.status.in_(UNPAID_INVOICE_STATUSES))
     if customer_id is not None:
         scope = and_(scope, Invoice.customer_id == customer_id)
     if overdue_only:
@@ -247,7 +247,7 @@ async def collections_worklist(
         (
             await session.execute(
                 select(Payment.method, Payment.currency, func.count(), func.sum(Payment.amount))
-                .where(owner.clause(Payment.collected_by_id), Payment.received_at >= day_start_utc(today))
+                .where(sellers.clause(Payment.collected_by_id), Payment.received_at >= day_start_utc(today))
                 .group_by(Payment.method, Payment.currency)
                 .order_by(Payment.method, Payment.currency)
             )

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
-from sqlalchemy import exists, select
 
 from tsh.bff.apps.consumer.cart import cart_payload
 from tsh.bff.apps.consumer.common import (
@@ -26,7 +25,6 @@ from tsh.bff.apps.consumer.common import (
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Page
 from tsh.domain.sales import checkout, consumer_orders, consumer_payments
-from tsh.domain.sales.models import Order
 from tsh.platform.db.uow import unit_of_work
 
 
@@ -58,17 +56,7 @@ async def expire_unpaid(call: Call, **_: Any) -> str:
     if cid is None:
         return ""
     at = now()
-    due = await call.session.scalar(
-        select(
-            exists().where(
-                Order.customer_id == cid,
-                Order.status == "pending",
-                Order.payment_terms == "online",
-                Order.placed_at < at - checkout.PAYMENT_WINDOW,
-            )
-        )
-    )
-    if due:
+    if await checkout.has_expired_online_orders(call.session, at, customer_id=cid):
         async with unit_of_work(call.ctx.db, call.ctx.bus) as session:
             await checkout.cancel_expired_online_orders(session, at, customer_id=cid, by_user_id=call.user_id)
         # End the screen's read transaction: on SQLite it still sees the database as it was before

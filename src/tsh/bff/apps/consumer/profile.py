@@ -10,6 +10,7 @@ from tsh.bff.apps.consumer.common import CONSUMER, app, customer_id
 from tsh.bff.call import Call
 from tsh.bff.schemas import Body, Phone, Text
 from tsh.domain.customers import consumer
+from tsh.domain.sales import consumer_account
 
 
 class ProfileChanges(Body):
@@ -35,7 +36,7 @@ class Closure(Body):
 
 
 async def _profile(call: Call) -> dict[str, Any]:
-    return await consumer.profile(call.session, user_id=call.user_id, customer_id=customer_id(call))
+    return await consumer_account.profile(call.session, user_id=call.user_id, customer_id=customer_id(call))
 
 
 @app.screen(
@@ -120,7 +121,7 @@ async def push_token(call: Call, *, body: PushToken) -> dict[str, Any]:
 async def close_account(call: Call, *, body: Closure) -> dict[str, Any]:
     """Closes the account: anonymises personal data and disables the user; orders are kept."""
     cid = customer_id(call)
-    await consumer.close_account(
+    await consumer_account.close_account(
         call.session, user_id=call.user_id, customer_id=cid, password=body.password, reason=body.reason
     )
     call.audit("customer", cid, after={"status": "closed"})

@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import select
 
-from tsh.bff.apps.salesperson import MANAGERS, app, own_customer, owner_for
+from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Page, Phone, Text, decode_cursor, page
-from tsh.domain.accounting.posting import rate_in_force
-from tsh.domain.identity.models import User
-from tsh.domain.sales.customers import register_shop_customer
-from tsh.domain.sales.queries import customer_360, customer_list
-from tsh.domain.shared import business_today
-from tsh.platform.db.base import utcnow
+from tsh.domain.sales.field import customer_card, customer_screen, customers_screen
+from tsh.domain.sales.field_actions import register_customer as register_shop
 
 SCOPES = {"salesperson": "own", "branch_manager": "branch"}
 
@@ -39,12 +34,10 @@ class CustomersQuery(Page):
 )
 async def list_customers(call: Call, *, query: CustomersQuery) -> dict[str, Any]:
     """Assigned customers with balance, overdue amount, hold flag, last visit and last order."""
-    owner = await owner_for(call, query.salesperson_id)
-    rows, position = await customer_list(
+    rows, position = await customers_screen(
         call.session,
-        owner=owner,
-        today=business_today(),
-        rate=await rate_in_force(call.session, utcnow()),
+        call.actor,
+        salesperson_id=query.salesperson_id,
         limit=query.limit,
         after=decode_cursor(query.cursor),
         q=query.q,
@@ -74,13 +67,7 @@ async def list_customers(call: Call, *, query: CustomersQuery) -> dict[str, Any]
 )
 async def customer_detail(call: Call, *, id: int) -> dict[str, Any]:
     """Customer 360: profile, addresses, price list, credit, aging, open invoices, recent activity."""
-    customer = await own_customer(call, id, await owner_for(call))
-    return await customer_360(
-        call.session,
-        customer=customer,
-        today=business_today(),
-        rate=await rate_in_force(call.session, utcnow()),
-    )
+    return await customer_screen(call.session, call.actor, customer_id=id)
 
 
 class NewCustomer(Body):
@@ -106,12 +93,10 @@ class NewCustomer(Body):
 )
 async def register_customer(call: Call, *, body: NewCustomer) -> Created:
     """Registers a new shop customer assigned to the caller (or the named salesperson), on cash terms."""
-    owner = await owner_for(call, body.salesperson_id)
-    salesperson_id = owner.salesperson_id or call.user_id
-    customer = await register_shop_customer(
+    customer = await register_shop(
         call.session,
-        salesperson_id=salesperson_id,
-        branch_id=await call.session.scalar(select(User.branch_id).where(User.id == salesperson_id)),
+        call.actor,
+        salesperson_id=body.salesperson_id,
         name=body.name,
         shop_name=body.shop_name,
         phone=body.phone,
@@ -121,16 +106,6 @@ async def register_customer(call: Call, *, body: NewCustomer) -> Created:
         lng=body.geo.lng,
         accuracy_m=body.geo.accuracy_m,
         notes=body.notes,
-        viewer_id=call.user_id,
-        viewer_scope=call.scope,
-        viewer_branch_id=call.branch_id,
     )
     call.audit("customer", customer.id, after={"name": customer.name, "phone": customer.phone})
-    return Created(
-        await customer_360(
-            call.session,
-            customer=customer,
-            today=business_today(),
-            rate=await rate_in_force(call.session, utcnow()),
-        )
-    )
+    return Created(await customer_card(call.session, customer))

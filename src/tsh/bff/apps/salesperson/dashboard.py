@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from tsh.bff.apps.salesperson import MANAGERS, app, owner_for
+from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.call import Call
 from tsh.bff.schemas import Id, Query
-from tsh.domain.sales.dashboard import dashboard as dashboard_figures
-from tsh.domain.shared import business_today
+from tsh.domain.sales.field import dashboard_screen
 
 
 class DashboardQuery(Query):
@@ -39,12 +38,6 @@ async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
 
     A branch manager without `salesperson_id` sees the totals of every salesperson of the branch.
     """
-    owner = await owner_for(call, query.salesperson_id)
-    return await dashboard_figures(
-        call.session,
-        owner=owner,
-        profile_user_id=owner.salesperson_id or call.user_id,
-        date_range=query.date_range,
-        today=business_today(),
-        language=call.principal.language,
+    return await dashboard_screen(
+        call.session, call.actor, salesperson_id=query.salesperson_id, date_range=query.date_range
     )

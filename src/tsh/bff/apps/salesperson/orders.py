@@ -7,20 +7,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import select
 
-from tsh.bff.apps.salesperson import MANAGERS, app, own_customer, owner_for
+from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, LongText, Money, Page, Pct, Qty, decode_cursor, page
-from tsh.domain.catalog.models import PriceList
-from tsh.domain.organisation.models import Branch
-from tsh.domain.sales.models import Invoice, Order, Visit
-from tsh.domain.sales.ordering import main_warehouse_id, place_order
-from tsh.domain.sales.queries import money
-from tsh.domain.sales.worklists import catalogue, order_list
-from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
-
-DEFAULT_DISCOUNT_LIMIT = Decimal(5)
+from tsh.domain.sales.field import orders_screen
+from tsh.domain.sales.field_actions import order_view, products_screen, take_order
 
 
 class ProductsQuery(Page):
@@ -43,16 +35,10 @@ class ProductsQuery(Page):
 )
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Order-taking catalogue for one customer: its prices, promotions, availability, last price sold."""
-    customer = await own_customer(call, query.customer_id)
-    branch_id = customer.branch_id or call.branch_id
-    if branch_id is None:
-        raise NotFound("Customer not found", code="CUSTOMER_NOT_FOUND")
-    rows, position = await catalogue(
+    rows, position, customer = await products_screen(
         call.session,
-        customer=customer,
-        warehouse_id=await main_warehouse_id(call.session, branch_id),
-        branch_id=branch_id,
-        language=call.principal.language,
+        call.actor,
+        customer_id=query.customer_id,
         limit=query.limit,
         after=decode_cursor(query.cursor),
         q=query.q,
@@ -60,9 +46,7 @@ async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
         category_id=query.category_id,
         in_stock=query.in_stock,
     )
-    return page(rows, query.limit, position) | {
-        "customer": {"id": customer.id, "name": customer.name, "currency": customer.currency}
-    }
+    return page(rows, query.limit, position) | {"customer": customer}
 
 
 class OrderLineIn(Body):
@@ -78,48 +62,6 @@ class NewOrder(Body):
     visit_id: Id | None = None
     expected_total: Money
     note: LongText | None = None
-
-
-async def order_view(call: Call, order: Order) -> dict[str, Any]:
-    """An order as the app shows it after taking it (SAL-11 row plus lines and invoice)."""
-    invoice = await call.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    cur = order.currency
-    return {
-        "id": order.id,
-        "number": order.number,
-        "status": order.status,
-        "placed_at": order.placed_at,
-        "customer_id": order.customer_id,
-        "payment_terms": order.payment_terms,
-        "payment_status": order.payment_status,
-        "visit_id": order.visit_id,
-        "subtotal": money(order.subtotal, cur),
-        "discount": money(order.discount, cur),
-        "tax": money(order.tax, cur),
-        "total": money(order.total, cur),
-        "lines": [
-            {
-                "product_id": ln.product_id,
-                "sku": ln.sku,
-                "name": ln.product_name,
-                "qty": ln.qty,
-                "unit_price": money(ln.unit_price, cur),
-                "discount_pct": str(ln.discount_pct),
-                "tax": money(ln.tax, cur),
-                "line_total": money(ln.line_total, cur),
-            }
-            for ln in order.lines
-        ],
-        "invoice": None
-        if invoice is None
-        else {
-            "id": invoice.id,
-            "number": invoice.number,
-            "due_date": invoice.due_date,
-            "total": money(invoice.total, cur),
-            "balance": money(invoice.balance, cur),
-        },
-    }
 
 
 @app.action(
@@ -144,53 +86,27 @@ async def order_view(call: Call, order: Order) -> dict[str, Any]:
         "CUSTOMER_ON_HOLD",
         "PRICE_CHANGED",
         "DISCOUNT_OVER_LIMIT",
+        "CUSTOMER_NOT_FOUND",
+        "VISIT_NOT_FOUND",
+        "NO_PRICE_LIST",
+        "NO_BRANCH",
     ),
 )
 async def create_order(call: Call, *, body: NewOrder) -> Created:
     """Creates and confirms an order at the customer's prices: reserves stock, invoices, commission."""
-    customer = await own_customer(call, body.customer_id)
-    price_list = await call.session.get(PriceList, customer.price_list_id) if customer.price_list_id else None
-    if price_list is None:
-        raise Conflict("The customer has no price list", code="NO_PRICE_LIST")
-    if body.expected_total.currency != price_list.currency:
-        raise Invalid(details=[field_error("expected_total.currency", f"must be {price_list.currency}")])
-    if (
-        body.visit_id is not None
-        and await call.session.scalar(
-            select(Visit.id).where(
-                Visit.id == body.visit_id,
-                Visit.salesperson_id == call.user_id,
-                Visit.customer_id == customer.id,
-            )
-        )
-        is None
-    ):
-        raise NotFound("Visit not found", code="VISIT_NOT_FOUND")
-    branch_id = customer.branch_id or call.branch_id
-    if branch_id is None:
-        raise Conflict("The customer has no supplying branch", code="NO_BRANCH")
-    limit = await call.session.scalar(
-        select(Branch.salesperson_discount_pct).where(Branch.id == (call.branch_id or branch_id))
-    )
-    order = await place_order(
+    order = await take_order(
         call.session,
-        channel="salesperson",
-        customer_id=customer.id,
-        branch_id=branch_id,
+        call.actor,
+        customer_id=body.customer_id,
         lines=[(ln.product_id, ln.qty, ln.discount_pct) for ln in body.lines],
         payment_terms=body.payment_terms,
-        price_list_id=price_list.id,
-        placed_by_user_id=call.user_id,
-        currency=price_list.currency,
-        salesperson_id=call.user_id,
-        visit_id=body.visit_id,
         expected_total=body.expected_total.amount,
+        expected_currency=body.expected_total.currency,
+        visit_id=body.visit_id,
         note=body.note,
-        confirm=True,
-        max_discount_pct=DEFAULT_DISCOUNT_LIMIT if limit is None else limit,
     )
     call.audit("order", order.id, after={"number": order.number, "total": str(order.total)})
-    return Created(await order_view(call, order))
+    return Created(await order_view(call.session, order))
 
 
 class OrdersQuery(Page):
@@ -212,10 +128,10 @@ class OrdersQuery(Page):
 )
 async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     """Orders taken, newest first: number, customer, date, status, total, invoice balance."""
-    owner = await owner_for(call, query.salesperson_id)
-    rows, position = await order_list(
+    rows, position = await orders_screen(
         call.session,
-        owner=owner,
+        call.actor,
+        salesperson_id=query.salesperson_id,
         limit=query.limit,
         after=decode_cursor(query.cursor),
         status=query.status,

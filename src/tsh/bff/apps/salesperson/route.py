@@ -7,12 +7,12 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from tsh.bff.apps.salesperson import MANAGERS, app, own_customer, owner_for
+from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Query
-from tsh.domain.sales import visits
-from tsh.domain.sales.models import Visit
-from tsh.domain.shared import business_today
+from tsh.domain.sales import field_actions, visits
+from tsh.domain.sales.field import route_screen, salesperson_for
+from tsh.domain.sales.field_actions import visit_view
 
 SCOPES = {"salesperson": "own", "branch_manager": "branch"}
 
@@ -33,11 +33,7 @@ class RouteQuery(Query):
 )
 async def route(call: Call, *, query: RouteQuery) -> dict[str, Any]:
     """Route of a day with straight-line distances and ETAs (30 km/h), plus customers due a visit."""
-    owner = await owner_for(call, query.salesperson_id, required=True)
-    assert owner.salesperson_id is not None
-    return await visits.route_view(
-        call.session, salesperson_id=owner.salesperson_id, day=query.date or business_today()
-    )
+    return await route_screen(call.session, call.actor, salesperson_id=query.salesperson_id, day=query.date)
 
 
 class Stop(Body):
@@ -60,15 +56,14 @@ class RouteBody(Body):
     scope=SCOPES,
     events=("VisitRecorded",),
     audit_entity="route",
-    errors=("DATE_IN_PAST", "TOO_MANY_STOPS"),
+    errors=("DATE_IN_PAST", "TOO_MANY_STOPS", "SALESPERSON_NOT_FOUND", "CUSTOMER_NOT_FOUND"),
 )
 async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
     """Replaces the not-yet-started stops of a day with the given ordered list; answers the route."""
-    owner = await owner_for(call, body.salesperson_id, required=True)
-    assert owner.salesperson_id is not None
+    salesperson_id = await salesperson_for(call.session, call.actor, body.salesperson_id)
     await visits.replace_route(
         call.session,
-        salesperson_id=owner.salesperson_id,
+        salesperson_id=salesperson_id,
         day=body.date,
         stops=[(s.customer_id, s.planned_time) for s in body.stops],
     )
@@ -76,28 +71,12 @@ async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
         "route",
         None,
         after={
-            "salesperson_id": owner.salesperson_id,
+            "salesperson_id": salesperson_id,
             "date": body.date.isoformat(),
             "stops": [s.customer_id for s in body.stops],
         },
     )
-    return await visits.route_view(call.session, salesperson_id=owner.salesperson_id, day=body.date)
-
-
-def visit_view(v: Visit) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "customer_id": v.customer_id,
-        "date": v.date,
-        "sequence": v.sequence,
-        "status": v.status,
-        "check_in_at": v.check_in_at,
-        "distance_m": v.distance_m,
-        "verified": v.verified,
-        "check_out_at": v.check_out_at,
-        "outcome": v.outcome,
-        "notes": v.notes,
-    }
+    return await visits.route_view(call.session, salesperson_id=salesperson_id, day=body.date)
 
 
 class CheckIn(Body):
@@ -115,14 +94,13 @@ class CheckIn(Body):
     scope="own",
     events=("VisitRecorded",),
     audit_entity="visit",
-    errors=("VISIT_IN_PROGRESS", "LOW_GPS_ACCURACY"),
+    errors=("VISIT_IN_PROGRESS", "LOW_GPS_ACCURACY", "CUSTOMER_NOT_FOUND"),
 )
 async def check_in(call: Call, *, body: CheckIn) -> Created:
     """Checks in at a customer: GPS fix, distance to the shop, verified inside the geofence."""
-    await own_customer(call, body.customer_id)
-    visit = await visits.check_in(
+    visit = await field_actions.check_in(
         call.session,
-        salesperson_id=call.user_id,
+        call.actor,
         customer_id=body.customer_id,
         lat=body.geo.lat,
         lng=body.geo.lng,
@@ -150,13 +128,13 @@ class CheckOut(Body):
     scope="own",
     events=("VisitRecorded",),
     audit_entity="visit",
-    errors=("VISIT_NOT_OPEN",),
+    errors=("VISIT_NOT_OPEN", "VISIT_NOT_FOUND"),
 )
 async def check_out(call: Call, *, id: int, body: CheckOut) -> dict[str, Any]:
     """Ends a visit with its outcome and notes; links the orders and payments made during it."""
     visit = await visits.check_out(
         call.session,
-        salesperson_id=call.user_id,
+        salesperson_id=call.actor.user_id,
         visit_id=id,
         lat=body.geo.lat,
         lng=body.geo.lng,

@@ -1,6 +1,6 @@
 """Sales context models (domain.md §5), split by module and re-exported here.
 
-- `orders`: Order, OrderLine, StockReservation
+- `orders`: Order, OrderLine (their stock reservations are `inventory.models.StockReservation`)
 - `payments`: Invoice, Payment, PaymentAllocation
 - `field`: Visit, Target, Commission, CommissionPayout
 """
@@ -28,7 +28,6 @@ from tsh.domain.sales.models.orders import (
     PAYMENT_TERMS,
     Order,
     OrderLine,
-    StockReservation,
 )
 from tsh.domain.sales.models.payments import (
     INVOICE_STATUSES,
@@ -68,7 +67,6 @@ __all__ = [
     "OrderLine",
     "Payment",
     "PaymentAllocation",
-    "StockReservation",
     "Target",
     "Visit",
 ]

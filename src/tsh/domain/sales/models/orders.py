@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -158,23 +158,3 @@ class OrderLine(TimestampMixin, Base):
     serial_numbers: Mapped[list[str]] = mapped_column(JsonType, default=list)
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
-
-
-class StockReservation(TimestampMixin, Base):
-    """Stock held for an order line; deleted on shipment or cancellation. StockLevel.reserved = Σ qty."""
-
-    __tablename__ = "stock_reservations"
-    __table_args__ = (
-        UniqueConstraint("order_line_id", "warehouse_id"),
-        CheckConstraint("qty > 0", name="qty"),
-        Index("ix_stock_reservations_warehouse_id_product_id", "warehouse_id", "product_id"),
-        Index("ix_stock_reservations_expires_at", "expires_at"),
-    )
-
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    # In pieces.
-    qty: Mapped[int]
-    # Only for pending online-payment orders (auto-cancelled 30 minutes after placement).
-    expires_at: Mapped[datetime | None]
