@@ -29,8 +29,8 @@ from tsh.domain.apps import SEGMENTS
 from tsh.logging import configure_logging
 from tsh.platform import metrics
 from tsh.platform.http.handlers import install_error_handlers
-from tsh.platform.http.openapi import complete_document
 from tsh.platform.http.middleware import RequestContextMiddleware
+from tsh.platform.http.openapi import complete_document
 
 
 def load_apps() -> list[EndpointSpec]:

@@ -117,7 +117,7 @@ async def order(call: Call, *, id: int) -> dict[str, Any]:
     events=("OrderChanged", "StockChanged", "CreditChanged", "RefundIssued", "JournalPosted"),
     idempotency="required",
     audit_entity="order",
-    errors=("ORDER_NOT_CANCELLABLE",),
+    errors=("ORDER_NOT_CANCELLABLE", "ORDER_NOT_FOUND"),
 )
 async def cancel(call: Call, *, id: int, body: Cancellation) -> dict[str, Any]:
     """Cancels an order that has not shipped; refunds online payments to the original method."""

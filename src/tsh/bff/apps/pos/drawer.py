@@ -45,7 +45,7 @@ class NewMovement(Body):
     events=("ShiftChanged", "JournalPosted"),
     idempotency="required",
     audit_entity="cash_movement",
-    errors=("NO_OPEN_SHIFT", "DRAWER_NEGATIVE", "APPROVAL_REQUIRED"),
+    errors=("NO_OPEN_SHIFT", "DRAWER_NEGATIVE", "APPROVAL_REQUIRED", "SHIFT_NOT_FOUND"),
 )
 async def movement(call: Call, *, body: NewMovement) -> Created:
     """Records a pay-in, pay-out or safe drop; answers the movement and the drawer as in POS-07."""

@@ -76,7 +76,7 @@ class Lines(Body):
     roles=STAFF,
     scope=OWN_OR_BRANCH,
     audit_entity="pos_transaction",
-    errors=("TRANSACTION_NOT_OPEN", "INSUFFICIENT_STOCK", "APPROVAL_REQUIRED"),
+    errors=("TRANSACTION_NOT_OPEN", "INSUFFICIENT_STOCK", "APPROVAL_REQUIRED", "TRANSACTION_NOT_FOUND"),
 )
 async def lines(call: Call, *, body: Lines, id: int) -> dict[str, Any]:
     """Replaces the lines and discounts of an open sale; answers the repriced sale."""
@@ -116,6 +116,8 @@ class Payment(Body):
         "OVERPAID_NON_CASH",
         "SERIAL_REQUIRED",
         "INSUFFICIENT_STOCK",
+        "TRANSACTION_NOT_FOUND",
+        "DRAWER_NEGATIVE",
     ),
 )
 async def pay(call: Call, *, body: Payment, id: int) -> dict[str, Any]:
@@ -148,7 +150,7 @@ class DiscardQuery(Query):
     roles=STAFF,
     scope=OWN_OR_BRANCH,
     audit_entity="pos_transaction",
-    errors=("TRANSACTION_COMPLETED",),
+    errors=("TRANSACTION_COMPLETED", "TRANSACTION_NOT_FOUND"),
 )
 async def discard(call: Call, *, query: DiscardQuery, id: int) -> dict[str, Any]:
     """Discards an open, unpaid sale (written to the audit log)."""
@@ -183,7 +185,13 @@ class NewRefund(Body):
     events=("RefundIssued", "StockChanged", "ShiftChanged", "JournalPosted", "WarrantyChanged"),
     idempotency="required",
     audit_entity="refund",
-    errors=("NO_OPEN_SHIFT", "REFUND_EXCEEDS_SALE", "DRAWER_NEGATIVE", "APPROVAL_REQUIRED"),
+    errors=(
+        "NO_OPEN_SHIFT",
+        "REFUND_EXCEEDS_SALE",
+        "DRAWER_NEGATIVE",
+        "APPROVAL_REQUIRED",
+        "TRANSACTION_NOT_FOUND",
+    ),
 )
 async def refund(call: Call, *, body: NewRefund, id: int) -> Created:
     """Refunds lines of a completed sale of the branch from the caller's shift."""

@@ -50,7 +50,7 @@ class OpenShift(Body):
     events=("ShiftChanged",),
     idempotency="required",
     audit_entity="pos_shift",
-    errors=("SHIFT_ALREADY_OPEN", "NEGATIVE_AMOUNT"),
+    errors=("SHIFT_ALREADY_OPEN", "NEGATIVE_AMOUNT", "TERMINAL_NOT_FOUND"),
 )
 async def open_(call: Call, *, body: OpenShift) -> Created:
     """Opens a shift on a terminal with the counted opening float per currency."""
@@ -80,7 +80,7 @@ class Closure(Body):
     events=("ShiftChanged", "JournalPosted"),
     idempotency="required",
     audit_entity="pos_shift",
-    errors=("SHIFT_NOT_OPEN", "OPEN_TRANSACTIONS", "NOTE_REQUIRED"),
+    errors=("SHIFT_NOT_OPEN", "OPEN_TRANSACTIONS", "NOTE_REQUIRED", "SHIFT_NOT_FOUND"),
 )
 async def close(call: Call, *, body: Closure, id: int) -> dict[str, Any]:
     """Closes a shift with the counted cash; freezes expected cash and variance (Z-report)."""
