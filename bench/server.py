@@ -65,6 +65,48 @@ def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterat
             proc.kill()
 
 
+@contextlib.contextmanager
+def running_bare_server(*, workers: int = 2) -> Iterator[int]:
+    """uvicorn on bench.bare_app with the settings `tsh serve` uses (uvloop, httptools, no log)."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.bare_app:app",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/bare", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("bare server did not become ready")
+        yield port
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=15)
+        if proc.poll() is None:
+            proc.kill()
+
+
 def login(port: int, email: str, password: str = "demo1234") -> str:
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/auth/login",

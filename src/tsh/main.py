@@ -19,6 +19,7 @@ from starlette.types import Scope
 
 from tsh import __version__
 from tsh.api import PUBLIC_PATHS
+from tsh.bff.dispatch import BffDispatch
 from tsh.bff.invalidation import install_invalidation
 from tsh.bff.openapi import ENVELOPE_SCHEMAS, document_responses, operation_extra
 from tsh.bff.runtime import EndpointRunner
@@ -41,11 +42,14 @@ def load_apps() -> list[EndpointSpec]:
 
 
 def _mount_bff(app: FastAPI, specs: list[EndpointSpec]) -> None:
+    runners = []
     # Static segments before {id} under the same parent (core.md §0): sort by path shape.
     for spec in sorted(specs, key=lambda s: ("{" in s.path, s.path)):
+        runner = EndpointRunner(spec)
+        runners.append((spec, runner))
         app.add_api_route(
             spec.path,
-            EndpointRunner(spec),
+            runner,
             methods=[spec.method],
             name=spec.id,
             operation_id=spec.operation_id,
@@ -55,6 +59,9 @@ def _mount_bff(app: FastAPI, specs: list[EndpointSpec]) -> None:
             openapi_extra=operation_extra(spec),
             status_code=spec.status_code,
         )
+    # The routes above document the endpoints and answer what the table does not find (404,
+    # 405); the table reaches a BFF handler without trying every route (tsh.bff.dispatch).
+    app.router.middleware_stack = BffDispatch(app.router.middleware_stack, runners)
 
 
 def _ops_routes(app: FastAPI) -> None:

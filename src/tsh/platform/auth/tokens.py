@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,12 +81,35 @@ def _optional_int_claim(payload: dict[str, Any], name: str) -> int | None:
     return None if payload.get(name) is None else _int_claim(payload, name)
 
 
+# Tokens already verified, by (key, audience, issuer, token): a phone sends the same token for
+# 15 minutes, and verifying it (HMAC key preparation, base64, JSON, claim checks) was about an
+# eighth of a cached screen's cost. Only the expiry changes with time, so a hit re-checks it; the
+# session and permission version are checked by the authenticator on every request anyway.
+_VERIFIED: OrderedDict[tuple[str, str, str, str], AccessClaims] = OrderedDict()
+_VERIFIED_MAX = 8192
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     """Verify signature, issuer, audience, expiry and type; 401 TOKEN_EXPIRED or INVALID_TOKEN.
 
     The algorithm list is pinned, so `alg: none` and tokens signed with any other algorithm
     (HS512, RS256 with the secret as a "public key") are refused whatever the header says.
     """
+    memo_key = (settings.secret_key, settings.jwt_audience, settings.jwt_issuer, token)
+    claims = _VERIFIED.get(memo_key)
+    if claims is not None:
+        if claims.expires_at <= time.time():
+            del _VERIFIED[memo_key]
+            raise Unauthorized("The access token has expired", code="TOKEN_EXPIRED")
+        return claims
+    claims = _verify_access_token(settings, token)
+    _VERIFIED[memo_key] = claims
+    if len(_VERIFIED) > _VERIFIED_MAX:
+        _VERIFIED.popitem(last=False)
+    return claims
+
+
+def _verify_access_token(settings: Settings, token: str) -> AccessClaims:
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
