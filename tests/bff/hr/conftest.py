@@ -27,7 +27,9 @@ def hr(api: Api) -> Api:
 async def employee_of(api: Api, email: str) -> Employee:
     """The Employee record linked to a demo user."""
     async with api.db() as s:
-        row = await s.scalar(select(Employee).join(User, User.id == Employee.user_id).where(User.email == email))
+        row = await s.scalar(
+            select(Employee).join(User, User.id == Employee.user_id).where(User.email == email)
+        )
         assert row is not None, email
         return row
 

@@ -17,9 +17,13 @@ async def test_dashboard_counts_match_the_database(hr: Api) -> None:
     today = dt.date.today()
     async with hr.db() as s:
         active = await s.scalar(
-            select(func.count()).select_from(Employee).where(Employee.status == "active", Employee.hire_date <= today)
+            select(func.count())
+            .select_from(Employee)
+            .where(Employee.status == "active", Employee.hire_date <= today)
         )
-        pending = await s.scalar(select(func.count()).select_from(LeaveRequest).where(LeaveRequest.status == "pending"))
+        pending = await s.scalar(
+            select(func.count()).select_from(LeaveRequest).where(LeaveRequest.status == "pending")
+        )
         exits = await s.scalar(
             select(func.count())
             .select_from(Employee)
@@ -34,7 +38,8 @@ async def test_dashboard_counts_match_the_database(hr: Api) -> None:
     assert t["present"] + t["late"] + t["absent"] + t["on_leave"] <= active
     assert data["payroll"] is not None and data["payroll"]["gross"]  # totals for hr_manager
     assert data["review_cycles"] and all(
-        c["total"] == c["awaiting_self"] + c["awaiting_manager"] + c["completed"] for c in data["review_cycles"]
+        c["total"] == c["awaiting_self"] + c["awaiting_manager"] + c["completed"]
+        for c in data["review_cycles"]
     )
 
 
@@ -45,7 +50,11 @@ async def test_dashboard_of_a_branch_manager_is_their_branch_without_pay(hr: Api
         active = await s.scalar(
             select(func.count())
             .select_from(Employee)
-            .where(Employee.status == "active", Employee.branch_id == bm.branch_id, Employee.hire_date <= dt.date.today())
+            .where(
+                Employee.status == "active",
+                Employee.branch_id == bm.branch_id,
+                Employee.hire_date <= dt.date.today(),
+            )
         )
     assert data["headcount"] == active
     assert [b["branch"]["id"] for b in data["by_branch"]] == [bm.branch_id]
@@ -60,7 +69,13 @@ async def test_me_is_the_callers_own_record(hr: Api) -> None:
     assert data["profile"]["id"] == e1.id and data["profile"]["code"] == e1.code
     assert data["profile"]["job_title"] == e1.job_title
     assert "salary" not in data["profile"]
-    assert {b["type"] for b in data["leave_balances"]} == {"annual", "sick", "unpaid", "emergency", "maternity"}
+    assert {b["type"] for b in data["leave_balances"]} == {
+        "annual",
+        "sick",
+        "unpaid",
+        "emergency",
+        "maternity",
+    }
     async with hr.db() as s:
         pending = await s.scalar(
             select(func.count())
@@ -97,7 +112,11 @@ async def test_directory_scope_filters_and_paging(hr: Api) -> None:
         seen += [r["id"] for r in nxt["items"]]
         cursor = nxt["next_cursor"]
     async with hr.db() as s:
-        ids = list(await s.scalars(select(Employee.id).where(Employee.branch_id == bm.branch_id).order_by(Employee.id)))
+        ids = list(
+            await s.scalars(
+                select(Employee.id).where(Employee.branch_id == bm.branch_id).order_by(Employee.id)
+            )
+        )
     assert seen == ids
     row = page1["items"][0]
     assert "salary" not in row and "base_salary" not in row
