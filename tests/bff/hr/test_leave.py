@@ -131,7 +131,7 @@ async def test_approval_moves_pending_to_taken_and_cancel_gives_back(hr: Api) ->
 
 async def test_self_approval_and_started_leave(hr: Api) -> None:
     # A manager cannot decide their own request.
-    bm_email, bm_id = await new_staff(hr, role="branch_manager")
+    bm_email, _ = await new_staff(hr, role="branch_manager")
     a, _ = _window(50, 1)
     lr = (
         await hr.send(bm_email, "POST", "/leave-requests", {"type": "annual", "from": str(a), "to": str(a)})

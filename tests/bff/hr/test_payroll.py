@@ -8,7 +8,6 @@ Erbil branch through the service with a chosen "today" (the endpoint refuses bef
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from decimal import Decimal
 
