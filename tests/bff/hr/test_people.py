@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from tests.bff.hr.conftest import ACC1, BM1, BM2, CASHIER1, CONSUMER, EMP1, EMP2, HR1, cached, employee_of
 from tests.http import Api
 from tsh.domain.hr.models import Employee, LeaveRequest
+from tsh.domain.shared import business_today
 
 
 async def test_dashboard_counts_match_the_database(hr: Api) -> None:
     data = await hr.data(HR1, "/dashboard")
-    today = dt.date.today()
+    today = business_today()
+    month_end = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     async with hr.db() as s:
         active = await s.scalar(
             select(func.count())
@@ -27,7 +29,7 @@ async def test_dashboard_counts_match_the_database(hr: Api) -> None:
         exits = await s.scalar(
             select(func.count())
             .select_from(Employee)
-            .where(Employee.termination_date >= today.replace(day=1), Employee.termination_date <= today)
+            .where(Employee.termination_date >= today.replace(day=1), Employee.termination_date <= month_end)
         )
     assert data["headcount"] == active
     assert sum(d["count"] for d in data["by_department"]) == active
@@ -53,7 +55,7 @@ async def test_dashboard_of_a_branch_manager_is_their_branch_without_pay(hr: Api
             .where(
                 Employee.status == "active",
                 Employee.branch_id == bm.branch_id,
-                Employee.hire_date <= dt.date.today(),
+                Employee.hire_date <= business_today(),
             )
         )
     assert data["headcount"] == active
