@@ -79,7 +79,24 @@ async def approved_leave(
     return out
 
 
-def _record_row(r: AttendanceRecord) -> dict[str, Any]:
+RECORD_COLUMNS = (
+    AttendanceRecord.id,
+    AttendanceRecord.employee_id,
+    AttendanceRecord.date,
+    AttendanceRecord.status,
+    AttendanceRecord.check_in_at,
+    AttendanceRecord.check_out_at,
+    AttendanceRecord.check_in_distance_m,
+    AttendanceRecord.check_out_distance_m,
+    AttendanceRecord.late_min,
+    AttendanceRecord.worked_min,
+    AttendanceRecord.overtime_min,
+    AttendanceRecord.flags,
+    AttendanceRecord.corrected_at,
+)
+
+
+def _record_row(r: Any) -> dict[str, Any]:
     return {
         "date": r.date,
         "status": r.status,
@@ -192,18 +209,6 @@ async def attendance_records(
         )
     )  # fmt: skip
     ids = [e.id for e in employees]
-    records: dict[tuple[int, dt.date], AttendanceRecord] = {}
-    if ids:
-        for r in await session.scalars(
-            select(AttendanceRecord).where(
-                AttendanceRecord.employee_id.in_(ids),
-                AttendanceRecord.date >= date_from,
-                AttendanceRecord.date <= date_to,
-            )
-        ):
-            records[(r.employee_id, r.date)] = r
-    leave = await approved_leave(session, ids, date_from, date_to)
-    off = await holiday_map(session, date_from, date_to)
     start_day, start_emp = date_to, 0
     if after is not None:
         try:
@@ -212,10 +217,24 @@ async def attendance_records(
             raise Invalid(
                 "The cursor is not valid", details=[field_error("cursor", "not for this list")]
             ) from None
+    # Plain rows, not ORM objects: a company-wide quarter is tens of thousands of records. Later
+    # pages need only the days from the cursor back.
+    records: dict[tuple[int, dt.date], Any] = {}
+    if ids:
+        for r in await session.execute(
+            select(*RECORD_COLUMNS).where(
+                AttendanceRecord.employee_id.in_(ids),
+                AttendanceRecord.date >= date_from,
+                AttendanceRecord.date <= (start_day if after is not None else date_to),
+            )
+        ):
+            records[(r.employee_id, r.date)] = r
+    leave = await approved_leave(session, ids, date_from, date_to)
+    off = await holiday_map(session, date_from, date_to)
     items: list[dict[str, Any]] = []
     summary = {e.id: _summary(e) for e in employees}
     first_page = after is None
-    day = date_to
+    day = date_to if first_page else min(start_day, date_to)
     while day >= date_from and (first_page or len(items) <= limit):
         for e in employees:
             if not employed(e, day):
