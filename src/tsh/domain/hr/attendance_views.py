@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
@@ -47,6 +47,23 @@ def is_working(e: Any, day: dt.date, off: dict[int | None, set[dt.date]]) -> boo
         and day not in off.get(None, set())
         and day not in off.get(e.branch_id, set())
     )
+
+
+class WorkingDays:
+    """Working dates of a period per (weekly off days, branch): employees share schedules, so the
+    screens test membership instead of recomputing weekday and holiday rules per day."""
+
+    def __init__(self, start: dt.date, end: dt.date, off: dict[int | None, set[dt.date]]) -> None:
+        self.start, self.end, self.off = start, end, off
+        self._sets: dict[tuple[tuple[int, ...], int | None], frozenset[dt.date]] = {}
+
+    def of(self, e: Any) -> frozenset[dt.date]:
+        key = (tuple(sorted(int(d) for d in e.weekly_off_days)), e.branch_id)
+        found = self._sets.get(key)
+        if found is None:
+            days = (self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days + 1))
+            found = self._sets[key] = frozenset(d for d in days if is_working(e, d, self.off))
+        return found
 
 
 def employed(e: Any, day: dt.date) -> bool:
@@ -164,16 +181,81 @@ async def today_states(
 # -- HR-08 ---------------------------------------------------------------------------------------
 
 
-def _summary(e: Any) -> dict[str, Any]:
-    return {
-        "employee": person(e),
-        "days_present": 0,
-        "late_days": 0,
-        "late_minutes": 0,
-        "absences": 0,
-        "leave_days": 0,
-        "overtime_hours": Decimal("0"),
-    }
+async def _summaries(
+    session: AsyncSession,
+    employees: Sequence[Any],
+    date_from: dt.date,
+    date_to: dt.date,
+    leave: dict[int, dict[dt.date, str]],
+    off: dict[int | None, set[dt.date]],
+    today: dt.date,
+) -> list[dict[str, Any]]:
+    """Per-employee figures of the period: stored records aggregated in SQL, derived absences and
+    leave days from the record dates (no full rows: a company-wide quarter is many thousands)."""
+    ids = [e.id for e in employees]
+    agg: dict[int, Any] = {}
+    dates: dict[int, set[dt.date]] = defaultdict(set)
+    if ids:
+        in_range = (
+            AttendanceRecord.employee_id.in_(ids),
+            AttendanceRecord.date >= date_from,
+            AttendanceRecord.date <= date_to,
+        )
+        status = AttendanceRecord.status
+        for row in await session.execute(
+            select(
+                AttendanceRecord.employee_id,
+                func.count().filter(status.in_(("present", "late", "half_day"))).label("present"),
+                func.count().filter(status == "late").label("late"),
+                func.coalesce(func.sum(AttendanceRecord.late_min), 0).label("late_min"),
+                func.coalesce(func.sum(AttendanceRecord.overtime_min), 0).label("overtime_min"),
+                func.count().filter(status == "absent").label("absent"),
+                func.count().filter(status == "on_leave").label("on_leave"),
+            )
+            .where(*in_range)
+            .group_by(AttendanceRecord.employee_id)
+        ):
+            agg[row.employee_id] = row
+        for eid, day in await session.execute(
+            select(AttendanceRecord.employee_id, AttendanceRecord.date).where(*in_range)
+        ):
+            dates[eid].add(day)
+    out = []
+    working = WorkingDays(date_from, date_to, off)
+    for e in employees:
+        r = agg.get(e.id)
+        seen, taken = dates.get(e.id, set()), leave.get(e.id, {})
+        first, last = max(date_from, e.hire_date), min(date_to, e.termination_date or date_to)
+        leave_days = sum(1 for d in taken if first <= d <= last and d not in seen)
+        absences = sum(
+            1 for d in working.of(e) if first <= d <= last and d < today and d not in seen and d not in taken
+        )
+        out.append(
+            {
+                "employee": person(e),
+                "days_present": int(r.present) if r else 0,
+                "late_days": int(r.late) if r else 0,
+                "late_minutes": int(r.late_min) if r else 0,
+                "absences": absences + (int(r.absent) if r else 0),
+                "leave_days": leave_days + (int(r.on_leave) if r else 0),
+                "overtime_hours": str(
+                    (Decimal(int(r.overtime_min) if r else 0) / 60).quantize(Decimal("0.01"))
+                ),
+            }
+        )
+    return out
+
+
+def _day_rows(
+    day: dt.date, rec: Any, leave_type: str | None, working: frozenset[dt.date], today: dt.date
+) -> dict[str, Any] | None:
+    if rec is not None:
+        return {**_record_row(rec), "leave_type": leave_type}
+    if leave_type is not None:
+        return _derived_row(day, "on_leave", leave_type)
+    if day < today and day in working:
+        return _derived_row(day, "absent")
+    return None
 
 
 async def attendance_records(
@@ -189,9 +271,8 @@ async def attendance_records(
     status: str | None = None,
 ) -> dict[str, Any]:
     """Records of the period, newest day first then by employee, stored and derived (absent,
-    on_leave), and on the first page the per-employee summary of the whole period.
-
-    422 INVALID_DATES, 422 RANGE_TOO_LONG above 92 days."""
+    on_leave): up to limit + 1 rows; on the first page also the per-employee summary of the whole
+    period. 422 INVALID_DATES, 422 RANGE_TOO_LONG above 92 days."""
     check_range(date_from, date_to, MAX_RANGE_DAYS)
     today = business_today()
     where: list[ColumnElement[bool]] = [employee_scope(actor), Employee.hire_date <= date_to]
@@ -217,58 +298,43 @@ async def attendance_records(
             raise Invalid(
                 "The cursor is not valid", details=[field_error("cursor", "not for this list")]
             ) from None
-    # Plain rows, not ORM objects: a company-wide quarter is tens of thousands of records. Later
-    # pages need only the days from the cursor back.
-    records: dict[tuple[int, dt.date], Any] = {}
-    if ids:
-        for r in await session.execute(
-            select(*RECORD_COLUMNS).where(
-                AttendanceRecord.employee_id.in_(ids),
-                AttendanceRecord.date >= date_from,
-                AttendanceRecord.date <= (start_day if after is not None else date_to),
-            )
-        ):
-            records[(r.employee_id, r.date)] = r
     leave = await approved_leave(session, ids, date_from, date_to)
     off = await holiday_map(session, date_from, date_to)
     items: list[dict[str, Any]] = []
-    summary = {e.id: _summary(e) for e in employees}
-    first_page = after is None
-    day = date_to if first_page else min(start_day, date_to)
-    while day >= date_from and (first_page or len(items) <= limit):
-        for e in employees:
-            if not employed(e, day):
-                continue
-            rec = records.get((e.id, day))
-            leave_type = leave.get(e.id, {}).get(day)
-            if rec is not None:
-                row = {**_record_row(rec), "leave_type": leave_type}
-            elif leave_type is not None:
-                row = _derived_row(day, "on_leave", leave_type)
-            elif day < today and is_working(e, day, off):
-                row = _derived_row(day, "absent")
-            else:
-                continue
-            s = summary[e.id]
-            s["days_present"] += row["status"] in ("present", "late", "half_day")
-            s["late_days"] += row["status"] == "late"
-            s["late_minutes"] += row["late_min"]
-            s["absences"] += row["status"] == "absent"
-            s["leave_days"] += row["status"] == "on_leave"
-            s["overtime_hours"] += Decimal(row["overtime_min"])
-            if status is not None and row["status"] != status:
-                continue
-            if (day, -e.id) >= (start_day, -start_emp) and after is not None:
-                continue
-            if len(items) <= limit:
+    working = WorkingDays(date_from, date_to, off)
+    # Walk back from the cursor a few days at a time, reading only those days' records.
+    span = max(1, -(-(limit + 1) // max(len(ids), 1)))
+    day = min(start_day, date_to)
+    while ids and day >= date_from and len(items) <= limit:
+        low = max(date_from, day - dt.timedelta(days=span - 1))
+        records = {
+            (r.employee_id, r.date): r
+            for r in await session.execute(
+                select(*RECORD_COLUMNS).where(
+                    AttendanceRecord.employee_id.in_(ids),
+                    AttendanceRecord.date >= low,
+                    AttendanceRecord.date <= day,
+                )
+            )
+        }
+        while day >= low and len(items) <= limit:
+            for e in employees:
+                if after is not None and day == start_day and e.id <= start_emp:
+                    continue
+                if not employed(e, day):
+                    continue
+                leave_type = leave.get(e.id, {}).get(day)
+                row = _day_rows(day, records.get((e.id, day)), leave_type, working.of(e), today)
+                if row is None or (status is not None and row["status"] != status):
+                    continue
                 items.append({**row, "employee": person(e)})
-        day -= dt.timedelta(days=1)
-    for s in summary.values():
-        s["overtime_hours"] = str((s["overtime_hours"] / 60).quantize(Decimal("0.01")))
-    return {
-        "items": items,
-        "summary": [summary[i] for i in ids] if first_page else None,
-    }
+                if len(items) > limit:
+                    break
+            day -= dt.timedelta(days=1)
+    summary = None
+    if after is None:
+        summary = await _summaries(session, employees, date_from, date_to, leave, off, today)
+    return {"items": items, "summary": summary}
 
 
 # -- HR-09 ---------------------------------------------------------------------------------------
