@@ -81,6 +81,12 @@ async def test_geofence_accuracy_and_clock_skew(hr: Api) -> None:
     for bad in (
         {"type": "check_in", "geo": _at(branch), "device_time": "2026-01-01T10:00:00"},  # no offset
         {"type": "lunch", "geo": _at(branch), "device_time": _now()},
+        {
+            "type": "check_in",
+            "geo": _at(branch),
+            "device_time": _now(),
+            "media_id": 2_000_000,
+        },  # not an upload
         {"type": "check_in", "geo": {"lat": 95, "lng": 0, "accuracy_m": 5}, "device_time": _now()},
     ):
         assert (await hr.send(email, "POST", "/attendance", bad)).status_code == 422, bad

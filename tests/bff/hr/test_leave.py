@@ -75,6 +75,7 @@ async def test_request_refusals_change_nothing(hr: Api) -> None:
         ({"type": "annual", "from": str(b), "to": str(a)}, 422, "INVALID_DATES"),
         ({"type": "sick", "from": str(b), "to": str(b + dt.timedelta(days=6))}, 422, "MEDICAL_NOTE_REQUIRED"),
         ({"type": "holiday", "from": str(b), "to": str(b)}, 422, None),
+        ({"type": "sick", "from": str(b), "to": str(b), "media_id": 2_000_000}, 422, None),
         ({"type": "annual", "from": str(b), "to": str(b), "extra": True}, 422, None),
     ]
     for body, status, code in cases:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.actor import Actor
 from tsh.domain.hr import leave
 from tsh.domain.hr.models import Employee, LeaveRequest
-from tsh.domain.hr.scope import employee_scope, names, own_employee_id, person, scoped_employee
+from tsh.domain.hr.scope import check_media, employee_scope, names, own_employee_id, person, scoped_employee
 from tsh.domain.shared import business_today
 from tsh.platform.errors import Forbidden, NotFound
 
@@ -105,6 +105,7 @@ async def request_leave(
     """HR-12 for the caller's own employee record (404 EMPLOYEE_PROFILE_MISSING); the rules and
     codes of `leave.submit_leave`."""
     employee_id = own_employee_id(actor)
+    await check_media(session, actor, media_id, "media_id")
     return await leave.submit_leave(
         session, employee_id=employee_id, type=type, from_date=from_date, to_date=to_date,
         half_day=half_day, reason=reason, media_id=media_id,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
 from tsh.domain.hr.models import Department, Employee
-from tsh.domain.identity.models import User
+from tsh.domain.identity.models import Media, User
 from tsh.domain.organisation.models import Branch
 from tsh.platform.errors import Invalid, NotFound, field_error
 
@@ -128,3 +128,14 @@ def after_id(after: dict[str, Any] | None) -> int | None:
         raise Invalid(
             "The cursor is not valid", details=[field_error("cursor", "not for this list")]
         ) from None
+
+
+async def check_media(session: AsyncSession, actor: Actor, media_id: int | None, field: str) -> None:
+    """422 unless `media_id` is an upload of the caller (a selfie, a medical note)."""
+    if media_id is None:
+        return
+    found = await session.scalar(
+        select(Media.id).where(Media.id == media_id, Media.uploaded_by_id == actor.user_id)
+    )
+    if found is None:
+        raise Invalid("Unknown media", details=[field_error(field, "unknown media")])

@@ -12,9 +12,9 @@ from tsh.bff.apps.hr.views import AttendanceStatus, Person
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Page, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
-from tsh.domain.hr.attendance import correct_attendance, record_attendance
+from tsh.domain.hr.attendance import correct_attendance, record_own_attendance
 from tsh.domain.hr.attendance_views import attendance_records, today_board
-from tsh.domain.hr.scope import after_id, own_employee_id, scoped_employee
+from tsh.domain.hr.scope import after_id, scoped_employee
 
 
 class Record(View):
@@ -85,10 +85,9 @@ class CheckIn(Body):
 )
 async def check(call: Call, *, body: CheckIn) -> Created:
     """Caller checks in or out with GPS, validated against the branch geofence (not field staff)."""
-    employee_id = own_employee_id(call.actor)
-    record = await record_attendance(
+    record = await record_own_attendance(
         call.session,
-        employee_id=employee_id,
+        call.actor,
         type=body.type,
         lat=body.geo.lat,
         lng=body.geo.lng,
@@ -96,7 +95,7 @@ async def check(call: Call, *, body: CheckIn) -> Created:
         device_time=body.device_time,
         media_id=body.media_id,
     )
-    employee = await scoped_employee(call.session, call.actor.with_scope("own"), employee_id)
+    employee = await scoped_employee(call.session, call.actor.with_scope("own"), record.employee_id)
     call.audit("attendance_record", record.id, after={"type": body.type, "flags": list(record.flags or [])})
     return Created(_record(employee, record))
 
