@@ -201,6 +201,7 @@ declare_errors(
     (404, "LEAVE_REQUEST_NOT_FOUND", "no such leave request in the caller's scope"),
     (404, "PAYROLL_RUN_NOT_FOUND", "no such payroll run in the caller's scope"),
     (404, "REVIEW_CYCLE_NOT_FOUND", "no such review cycle"),
+    (404, "PAYSLIP_NOT_FOUND", "no such published payslip in the caller's scope"),
     (409, "ALREADY_CHECKED_IN", "the caller already checked in today"),
     (409, "NOT_CHECKED_IN", "the caller has not checked in today"),
     (409, "OVERLAPPING_LEAVE", "another leave request covers these dates"),

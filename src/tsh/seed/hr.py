@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from tsh.seed import names
 from tsh.seed.context import ZERO, SeedContext, money, month_end, month_starts
 from tsh.seed.ledger import Ledger
 from tsh.seed.people import Staff
@@ -122,7 +123,57 @@ def generate(ctx: SeedContext, reg: Registry, ledger: Ledger) -> list[dict[str, 
     _attendance(ctx, staff, off, leave_days)
     updates = _payroll(ctx, staff, reg, ledger, off)
     _reviews(ctx, staff)
+    _exits(ctx, staff)
     return updates
+
+
+def _exits(ctx: SeedContext, staff: list[Staff]) -> None:
+    """Two former employees without a login: one left before the history starts (so no payroll
+    or attendance of the shown months misses them), one hired this month and let go during
+    probation (an exit this month on the HR dashboard)."""
+    bgd = ctx.refs["branches"]["BGD"]
+    manager = next(s for s in staff if s.role == "branch_manager" and s.branch_id == bgd)
+    month_start = ctx.today.replace(day=1)
+    left = ctx.history_start - dt.timedelta(days=30)
+    probation_end = max(month_start, ctx.today - dt.timedelta(days=1))
+    people = (
+        ("Hassan Al-Karbalai", "Showroom Sales Assistant", 750_000, left - dt.timedelta(days=3 * 365), left,
+         "Resigned: moved to another city"),
+        ("Mahdi Al-Najafi", "Warehouse Worker", 700_000, month_start, probation_end, "Probation not passed"),
+    )  # fmt: skip
+    for k, (name, title, salary, hired, ended, reason) in enumerate(people, start=1):
+        eid = ctx.ids.next("employees")
+        ctx.writer.add(
+            "employees",
+            {
+                "id": eid,
+                "code": f"EMP-{len(staff) + k:04d}",
+                "user_id": None,
+                "name_en": name,
+                "name_ar": names.arabic(name),
+                "national_id": f"{199_700_000_000 + eid * 7919}",
+                "phone": names.phone(50_000 + eid),
+                "department_id": manager.department_id,
+                "branch_id": bgd,
+                "job_title": title,
+                "manager_id": manager.employee_id,
+                "hire_date": hired,
+                "termination_date": ended,
+                "termination_reason": reason,
+                "status": "terminated",
+                "base_salary": Decimal(salary),
+                "currency": "IQD",
+                "salary_effective_from": hired,
+                "previous_base_salary": None,
+                "field_staff": False,
+                "work_start": dt.time(8, 0),
+                "work_end": dt.time(16, 0),
+                "weekly_off_days": [5],
+                "annual_leave_days": 21,
+                "created_at": ctx.at(hired, 9),
+                "updated_at": ctx.at(ended, 15),
+            },
+        )
 
 
 def _count(start: dt.date, end: dt.date, off: set[dt.date]) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import ATTENDANCE_STATUSES, AttendanceRecord, Employee, PayrollRun
+from tsh.domain.hr.scope import check_media, own_employee_id
 from tsh.domain.organisation.models import Branch
 from tsh.domain.shared import BUSINESS_TZ, business_today, haversine_m
 from tsh.platform.db.base import utcnow
@@ -149,6 +150,27 @@ async def record_attendance(
         raise Conflict("You have already checked in today", code="ALREADY_CHECKED_IN") from None
     _recorded(session, employee, record)
     return record
+
+
+async def record_own_attendance(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    type: str,
+    lat: float,
+    lng: float,
+    accuracy_m: float,
+    device_time: dt.datetime,
+    media_id: int | None = None,
+) -> AttendanceRecord:
+    """HR-07 for the caller's own employee record: 404 EMPLOYEE_PROFILE_MISSING, 422 for a selfie
+    that is not the caller's upload, then the rules and codes of `record_attendance`."""
+    employee_id = own_employee_id(actor)
+    await check_media(session, actor, media_id, "media_id")
+    return await record_attendance(
+        session, employee_id=employee_id, type=type, lat=lat, lng=lng, accuracy_m=accuracy_m,
+        device_time=device_time, media_id=media_id,
+    )  # fmt: skip
 
 
 async def payroll_locked(session: AsyncSession, employee: Employee, day: dt.date) -> bool:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
@@ -92,8 +93,12 @@ async def _balance(session: AsyncSession, employee: Employee, year: int, type_: 
             employee_id=employee.id, year=year, type=type_, entitled=entitled, carried_over=ZERO, taken=ZERO,
             pending=ZERO,
         )  # fmt: skip
-        session.add(row)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError:  # a concurrent request created the row first: wait for its lock
+            row = (await session.scalars(select(LeaveBalance).where(*where).with_for_update())).one()
     return row
 
 
