@@ -27,7 +27,7 @@ from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
 from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.cache.backend import CacheError, Entry
-from tsh.platform.cache.tags import entry_tags
+from tsh.platform.cache.tags import entry_tags, screen_tags
 from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
@@ -218,6 +218,7 @@ class EndpointRunner:
         entry = Entry.build(dumps(await spec.handler(call, **kwargs)))
         if generation is not None:
             tags = entry_tags(spec.events, scope_marker(call.principal, call.scope))
+            tags += screen_tags(spec.cache, spec.app)
             try:
                 await ctx.cache.set(key, entry, spec.ttl_s, tags, generation)
             except CacheError:

@@ -387,3 +387,33 @@ class ApiRequestLog(TimestampMixin, Base):
         Index("ix_api_request_logs_at", "at"),
         Index("ix_api_request_logs_app_at", "app", "at"),
     )
+
+
+NOTIFICATION_CHANNELS = ("email", "sms")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+
+
+class Notification(TimestampMixin, Base):
+    """Outbox of messages to people (setup and reset links, …), written in the action's transaction.
+
+    No mail or SMS provider is reachable from here: a sender delivers `pending` rows when one is
+    configured; until then they stay pending and the admin passes the link on by hand. The link
+    itself is never stored (only its token's hash, in password_reset_tokens).
+    """
+
+    __tablename__ = "notifications"
+
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(8), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    template: Mapped[str] = mapped_column(String(64), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default="pending")
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        one_of("channel", NOTIFICATION_CHANNELS, "channel"),
+        one_of("status", NOTIFICATION_STATUSES, "status"),
+        Index("ix_notifications_status_created_at", "status", "created_at"),
+        Index("ix_notifications_user_id", "user_id"),
+    )
