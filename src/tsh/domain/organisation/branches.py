@@ -136,6 +136,10 @@ async def create_branch(
     return branch
 
 
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
 async def _deactivation_checks(session: AsyncSession, branch_id: int) -> None:
     open_shifts = await session.scalar(
         select(func.count()).select_from(Shift).where(Shift.branch_id == branch_id, Shift.status == "open")
@@ -188,7 +192,8 @@ async def update_branch(
         plain_limits[field] = value
     for field, value in {**changes, **plain_limits}.items():
         if getattr(branch, field) != value:
-            before[field], after[field] = getattr(branch, field), value
+            # The audit row is JSON: decimals go as their text.
+            before[field], after[field] = _plain(getattr(branch, field)), _plain(value)
             setattr(branch, field, value)
     if zones is not None:
         before["delivery_zones"], after["delivery_zones"] = await _replace_zones(session, branch.id, zones)

@@ -169,8 +169,8 @@ async def branch_detail(session: AsyncSession, actor: Actor, *, branch_id: int) 
         .where(Warehouse.branch_id == branch.id)
     )
     limits: dict[str, Any] = {f: getattr(branch, f) for f in LIMIT_FIELDS}
-    limits["cashier_discount_pct"] = str(branch.cashier_discount_pct)
-    limits["salesperson_discount_pct"] = str(branch.salesperson_discount_pct)
+    limits["cashier_discount_pct"] = f"{Decimal(branch.cashier_discount_pct):.2f}"
+    limits["salesperson_discount_pct"] = f"{Decimal(branch.salesperson_discount_pct):.2f}"
     for f in MONEY_LIMITS:
         limits[f] = wire(getattr(branch, f), branch.limits_currency)
     return {
