@@ -8,14 +8,13 @@ from sqlalchemy import func, select
 
 from tests.bff.admin.conftest import ADMIN, CASHIER, Admin
 from tests.http import demo
-
-ACCOUNTANT = demo("accountant")
-REPORT = "/api/bff/mobile/pos/reports/sales?from=2026-01-01&to=2026-01-02"
 from tsh.bff.apps.admin.branches import PaymentMethod
 from tsh.domain.identity.models import AuditLog, Permission, Role, RolePermission, User
 from tsh.domain.organisation.models import DELIVERY_PAYMENT_METHODS, Branch
 
 BFF = "/api/bff/mobile"
+ACCOUNTANT = demo("accountant")
+REPORT = f"{BFF}/pos/reports/sales?from=2026-01-01&to=2026-01-02"
 
 
 def test_payment_methods_match_the_model() -> None:
