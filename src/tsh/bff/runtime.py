@@ -115,6 +115,7 @@ class EndpointRunner:
         spec = self.spec
         ctx: AppContext = request.app.state.ctx
         principal = await ctx.authenticator.authenticate(request.headers.get("authorization"))
+        request.scope["state"]["user_id"] = principal.user_id  # for the request log
         try:
             scope = resolve_scope(spec, principal)
         except Forbidden:
@@ -176,6 +177,7 @@ class EndpointRunner:
             entry = await self._cache_get(ctx, key)
             if entry is not None:
                 CACHE.labels(spec.cache, "hit").inc()
+                request.scope["state"]["cached"] = True
                 return self._screen_response(request, entry, cached=True)
             CACHE.labels(spec.cache, "miss").inc()
             entry = await self._fill(ctx, call, key, kwargs)
