@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.identity.models import RequestRollup, RequestUserDay
+from tsh.domain.shared import business_today
 from tsh.platform.db.base import utcnow
 from tsh.platform.requestlog import BUCKETS_MS, Key, Tally, percentile_ms
 
@@ -50,7 +51,8 @@ async def write_rollups(session: AsyncSession, *, instance: str, tallies: Mappin
         }
         row.update({f"b{i}": n for i, n in enumerate(t.buckets)})
         rows.append(row)
-        users.update((minute.date(), app, route, u) for u in t.users)
+        # Days are business days (Asia/Baghdad), as ADM-24's from/to.
+        users.update((business_today(minute), app, route, u) for u in t.users)
     stmt = _insert(session, RequestRollup).values(rows)
     added = {
         c: getattr(stmt.excluded, c) + getattr(RequestRollup, c)
