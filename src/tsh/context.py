@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from tsh.config import Settings
@@ -14,6 +15,9 @@ from tsh.platform.db.engine import Database
 from tsh.platform.events import EventBus
 from tsh.platform.idempotency import IdempotencyStore
 from tsh.platform.ratelimit import Limiter
+from tsh.platform.requestlog import RequestLog
+
+log = logging.getLogger("tsh.requestlog")
 
 
 @dataclass
@@ -28,6 +32,8 @@ class AppContext:
     ip_guard: IpGuard
     # Filled only with `settings.check_contract` (tests): responses that broke their declaration.
     contract_violations: list[str] = field(default_factory=list)
+    # Per-minute request aggregates of this process (ADM-01/23/24); the app passes its own in.
+    request_log: RequestLog = field(default_factory=RequestLog)
 
     @classmethod
     async def build(cls, settings: Settings) -> AppContext:
@@ -54,6 +60,26 @@ class AppContext:
         )
         ctx.bus.subscribe(ctx.ip_guard.on_events)
         return ctx
+
+    async def flush_request_log(self, *, everything: bool = False) -> int:
+        """Write the finished minutes of the request log (all of them at shutdown and in tests).
+
+        A failed write keeps the counts in memory for the next attempt; it never fails a request.
+        """
+        from tsh.domain.identity.request_log import write_rollups
+
+        tallies = self.request_log.take(everything=everything)
+        if not tallies:
+            return 0
+        try:
+            async with self.db.command_session() as session:
+                written = await write_rollups(session, instance=self.request_log.instance, tallies=tallies)
+                await session.commit()
+            return written
+        except Exception:
+            self.request_log.put_back(tallies)
+            log.warning("request log write deferred", exc_info=True)
+            return 0
 
     async def close(self) -> None:
         await self.cache.close()

@@ -12,7 +12,6 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
-from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
@@ -29,9 +28,11 @@ from tsh.context import AppContext
 from tsh.domain.apps import SEGMENTS
 from tsh.logging import configure_logging
 from tsh.platform import metrics
+from tsh.platform.health import probes
 from tsh.platform.http.handlers import install_error_handlers
 from tsh.platform.http.middleware import RequestContextMiddleware
 from tsh.platform.http.openapi import complete_document
+from tsh.platform.requestlog import RequestLog
 
 
 def load_apps() -> list[EndpointSpec]:
@@ -72,22 +73,7 @@ def _ops_routes(app: FastAPI) -> None:
     @app.get("/health/ready", include_in_schema=False)
     async def ready(request: Request) -> Response:
         ctx: AppContext = request.app.state.ctx
-        checks: dict[str, dict[str, Any]] = {}
-        started = time.perf_counter()
-        try:
-            async with ctx.db.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=1.0)
-            checks["database"] = {"status": "ok"}
-        except Exception:
-            checks["database"] = {"status": "down"}
-        checks["database"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(ctx.cache.ping(), timeout=0.5)
-            checks["cache"] = {"status": "ok"}
-        except Exception:
-            checks["cache"] = {"status": "down"}
-        checks["cache"]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        checks = await probes(ctx.db, ctx.cache)
         db_ok = checks["database"]["status"] == "ok"
         overall = "ok" if db_ok and checks["cache"]["status"] == "ok" else "degraded"
         return JSONResponse({"status": overall, "checks": checks}, status_code=200 if db_ok else 503)
@@ -126,20 +112,32 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+async def _flush_request_log_every_minute(ctx: AppContext) -> None:
+    """Write each finished minute of the request log shortly after it ends."""
+    while True:
+        await asyncio.sleep(60 - time.time() % 60 + 1)
+        await ctx.flush_request_log()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    request_log = RequestLog()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await AppContext.build(settings)
         # Screens are cached per scope; every published event drops the entries it invalidates.
         install_invalidation(ctx)
+        ctx.request_log = request_log
         app.state.ctx = ctx
         metrics.set_pool_probe(ctx.db.pool_usage)
+        flusher = asyncio.create_task(_flush_request_log_every_minute(ctx))
         try:
             yield
         finally:
+            flusher.cancel()
+            await ctx.flush_request_log(everything=True)
             await ctx.close()
 
     docs = settings.docs_enabled and settings.env != "prod"
@@ -194,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ip_blocked=ip_blocked,
         app_segments=frozenset(seg for seg in SEGMENTS.values() if seg),
         default_app="consumer",
+        request_log=request_log,
     )
     return app
 

@@ -28,7 +28,7 @@ from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
 from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.cache.backend import CacheError, Entry
-from tsh.platform.cache.tags import entry_tags
+from tsh.platform.cache.tags import entry_tags, screen_tags
 from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
@@ -123,6 +123,7 @@ class EndpointRunner:
         spec = self.spec
         ctx: AppContext = request.app.state.ctx
         principal = await ctx.authenticator.authenticate(request.headers.get("authorization"))
+        request.scope["state"]["user_id"] = principal.user_id  # for the request log
         try:
             scope = resolve_scope(spec, principal)
         except Forbidden:
@@ -184,6 +185,7 @@ class EndpointRunner:
             entry = await self._cache_get(ctx, key)
             if entry is not None:
                 CACHE.labels(spec.cache, "hit").inc()
+                request.scope["state"]["cached"] = True
                 return self._screen_response(request, entry, cached=True)
             CACHE.labels(spec.cache, "miss").inc()
             entry = await self._fill(ctx, call, key, kwargs)
@@ -226,6 +228,7 @@ class EndpointRunner:
         entry = Entry.build(dumps(await spec.handler(call, **kwargs)))
         if generation is not None:
             tags = entry_tags(spec.events, scope_marker(call.principal, call.scope))
+            tags += screen_tags(spec.cache, spec.app)
             try:
                 await ctx.cache.set(key, entry, spec.ttl_s, tags, generation)
             except CacheError:

@@ -28,6 +28,7 @@ from tsh.domain.identity.models import User
 from tsh.platform.auth.passwords import hash_password
 from tsh.platform.db.engine import Database
 from tsh.seed import (
+    admin,
     aftersales,
     catalog,
     customers,
@@ -122,6 +123,8 @@ async def run_seed(
             field.reviews(ctx, seller.reg)
             run_updates = hr.generate(ctx, seller.reg, books)
             security.generate(ctx)
+            await writer.flush()
+            await admin.generate(ctx, session)
             await service.finish()
             await writer.update("pos_lines", till.refunded_lines)
             if books.summary_mode:

@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.api.legacy.resource import Command
 from tsh.domain.accounting import periods, posting, rates
+from tsh.domain.actor import Actor
+from tsh.domain.identity import administration
+from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.identity.service import revoke_session
 from tsh.domain.money import has_valid_places
 from tsh.domain.sales import collections, consumer_payments, fulfilment, payouts
@@ -245,3 +248,54 @@ EXCHANGE_RATE = Command(create_rate, NewRate)
 CREDIT_DECISION = Command(decide_credit, CreditDecision)
 PAYOUT_DECISION = Command(decide_payout, PayoutDecision)
 PERIOD_STATUS = Command(period_status, PeriodStatus)
+
+
+# -- users: PATCH (ADM-05, and status / role through ADM-06 / ADM-08) ----------------------------
+
+
+class UserPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: str | None = Field(None, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=254)
+    phone: str | None = Field(None, pattern=r"^\+?[0-9]{7,15}$")
+    branch_id: Annotated[int, Field(gt=0, le=2**31 - 1)] | None = None
+    language: Literal["ar", "en"] | None = None
+    status: Literal["active", "disabled"] | None = None
+    role: Literal[ROLE_CODES] | None = None  # type: ignore[valid-type]
+    # Required with a status or role change, as in ADM-06 / ADM-08.
+    reason: str | None = Field(None, min_length=1, max_length=500)
+
+
+async def update_user(session: AsyncSession, principal: Principal, row: Any, body: UserPatch) -> Any:
+    """The admin services behind ADM-05/06/08, so the legacy write keeps their rules (LAST_ADMIN,
+    SELF_DISABLE, SELF_ROLE_CHANGE, EMAIL_TAKEN, BRANCH_REQUIRED, LINK_REQUIRED) and revocations."""
+    given = body.model_fields_set
+    if not given - {"reason"}:
+        raise Invalid(details=[field_error("body", "no field to change")])
+    if ("status" in given or "role" in given) and not body.reason:
+        raise Invalid(details=[field_error("reason", "required with a status or role change")])
+    actor = Actor.of(principal, "all")
+    if "role" in given and body.role is not None:
+        await administration.change_role(
+            session,
+            actor,
+            user_id=row.id,
+            role=body.role,
+            branch_id=body.branch_id,
+            branch_given="branch_id" in given,
+            reason=body.reason or "",
+        )
+    profile: dict[str, Any] = {
+        f: getattr(body, f) for f in ("name", "email", "phone", "language") if f in given
+    }
+    if "branch_id" in given and "role" not in given:
+        profile["branch_id"] = body.branch_id
+    if profile:
+        await administration.update_user(session, actor, user_id=row.id, changes=profile)
+    if "status" in given and body.status is not None:
+        await administration.set_status(
+            session, actor, user_id=row.id, status=body.status, reason=body.reason or ""
+        )
+    return row
+
+
+USER_UPDATE = Command(update_user, UserPatch)

@@ -80,6 +80,9 @@ SALES: tuple[Resource, ...] = (
                 back("employee", Employee, "user_id", one("department", Department, "department_id")),
             )
         ),
+        # PATCH only, admin only, through the ADM-05/06/08 services (issue 18 item 1).
+        ops=frozenset({"list", "get", "update"}),
+        commands={"update": services.USER_UPDATE},
     ),
     Resource(
         "roles",

@@ -41,3 +41,14 @@ customers = table(
     column("created_at", UtcDateTime()),
     column("updated_at", UtcDateTime()),
 )
+
+partners = table("partners", column("id", Integer), column("name", String))
+
+employee_records = table(
+    "employees",
+    column("id", Integer),
+    column("user_id", Integer),
+    column("branch_id", Integer),
+    column("status", String),
+    column("name_en", String),
+)

@@ -9,7 +9,7 @@ IdempotencyRecord lives in `tsh.platform.idempotency`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
@@ -386,4 +386,84 @@ class ApiRequestLog(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_api_request_logs_at", "at"),
         Index("ix_api_request_logs_app_at", "app", "at"),
+    )
+
+
+NOTIFICATION_CHANNELS = ("email", "sms")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+
+
+class Notification(TimestampMixin, Base):
+    """Outbox of messages to people (setup and reset links, …), written in the action's transaction.
+
+    No mail or SMS provider is reachable from here: a sender delivers `pending` rows when one is
+    configured; until then they stay pending and the admin passes the link on by hand. The link
+    itself is never stored (only its token's hash, in password_reset_tokens).
+    """
+
+    __tablename__ = "notifications"
+
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(8), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    template: Mapped[str] = mapped_column(String(64), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default="pending")
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        one_of("channel", NOTIFICATION_CHANNELS, "channel"),
+        one_of("status", NOTIFICATION_STATUSES, "status"),
+        Index("ix_notifications_status_created_at", "status", "created_at"),
+        Index("ix_notifications_user_id", "user_id"),
+    )
+
+
+class RequestRollup(TimestampMixin, Base):
+    """One minute of one route's calls of one status class, as counted by one server instance.
+
+    `b0`..`b9` are the latency histogram (tsh.platform.requestlog.BUCKETS_MS), so sums over any
+    window stay in SQL. Several instances write their own rows; readers add them up.
+    """
+
+    __tablename__ = "request_rollups"
+
+    minute: Mapped[datetime] = mapped_column(nullable=False)
+    instance: Mapped[str] = mapped_column(String(16), nullable=False)
+    app: Mapped[str] = mapped_column(String(16), nullable=False)
+    route: Mapped[str] = mapped_column(String(255), nullable=False)
+    status_class: Mapped[str] = mapped_column(String(3), nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    cached: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    latency_sum_ms: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    b0: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b1: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b2: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b3: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b4: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b5: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b6: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b7: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b8: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    b9: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    __table_args__ = (
+        Index("uq_request_rollups_key", "minute", "instance", "app", "route", "status_class", unique=True),
+        Index("ix_request_rollups_app_minute", "app", "minute"),
+    )
+
+
+class RequestUserDay(TimestampMixin, Base):
+    """A user who called a route on a day: ADM-24's distinct users without one row per request."""
+
+    __tablename__ = "request_user_days"
+
+    day: Mapped[date] = mapped_column(nullable=False)
+    app: Mapped[str] = mapped_column(String(16), nullable=False)
+    route: Mapped[str] = mapped_column(String(255), nullable=False)
+    user_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        Index("uq_request_user_days_key", "day", "app", "route", "user_id", unique=True),
+        Index("ix_request_user_days_app_day", "app", "day"),
     )

@@ -51,6 +51,10 @@ class CacheBackend(Protocol):
 
     async def ping(self) -> None: ...
 
+    def backlog(self) -> int:
+        """Invalidation tags not yet delivered (back end down at the time), queued for retry."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -139,6 +143,9 @@ class MemoryCache:
 
     async def ping(self) -> None:
         return None
+
+    def backlog(self) -> int:
+        return 0  # in-process: an invalidation cannot fail to arrive
 
     async def close(self) -> None:
         self._store.clear()

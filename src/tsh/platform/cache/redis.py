@@ -171,6 +171,9 @@ class RedisCache:
             self._pending.update(tag_list)
             raise
 
+    def backlog(self) -> int:
+        return len(self._pending)
+
     async def ping(self) -> None:
         try:
             await asyncio.wait_for(self._redis.ping(), timeout=0.5)

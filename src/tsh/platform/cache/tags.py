@@ -26,3 +26,18 @@ def event_tags(event: str, scopes: Iterable[str]) -> list[str]:
     if not markers:
         return [event]
     return [f"{event}@{ALL}", *(f"{event}@{m}" for m in markers)]
+
+
+def screen_tags(category: str, app: str) -> list[str]:
+    """Tags every stored screen carries besides its event tags, so an admin can drop one cache
+    category, one app's screens, or one category of one app (ADM-25)."""
+    return [f"category:{category}", f"app:{app}", f"category:{category}@app:{app}"]
+
+
+def clear_tags(category: str | None, app: str | None) -> list[str]:
+    """The tags ADM-25 drops for a category (or every category: `categories`), an app, or both."""
+    if category is not None and app is not None:
+        return [f"category:{category}@app:{app}"]
+    if category is not None:
+        return [f"category:{category}"]
+    return [f"app:{app}"] if app is not None else []

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tsh.platform.http.envelope import error_bytes, metadata
 from tsh.platform.metrics import LATENCY, REQUESTS
+from tsh.platform.requestlog import RequestLog
 
 log = logging.getLogger("tsh.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -50,6 +51,7 @@ class RequestContextMiddleware:
         ip_blocked: IpCheck | None = None,
         app_segments: frozenset[str] = frozenset(),
         default_app: str = "bff",
+        request_log: RequestLog | None = None,
     ) -> None:
         self.app = app
         self.app_segments = app_segments
@@ -57,6 +59,7 @@ class RequestContextMiddleware:
         self.max_body = max_body_bytes
         self.access_log = access_log
         self.ip_blocked = ip_blocked
+        self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -158,6 +161,17 @@ class RequestContextMiddleware:
         app = app_label(path, self.app_segments, self.default_app)
         REQUESTS.labels(app, template, scope["method"], str(status)).inc()
         LATENCY.labels(app, template).observe(elapsed)
+        if self.request_log is not None and path.startswith("/api/"):
+            # `cached` and `user_id` are left in the request state by the BFF runtime and auth.
+            state = scope.get("state", {})
+            self.request_log.record(
+                app=app,
+                route=template,
+                status=status,
+                latency_ms=elapsed * 1000,
+                cached=bool(state.get("cached")),
+                user_id=state.get("user_id"),
+            )
         if self.access_log:
             log.info(
                 "request",
