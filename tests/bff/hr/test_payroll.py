@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from tests.bff.hr.conftest import ACC1, BM1, EMP1, HR1, HR2, cached, employee_of
 from tests.http import Api
 from tsh.domain.accounting.models import Account, JournalEntry, JournalLine
+from tsh.domain.actor import Actor
 from tsh.domain.hr.models import PayrollRun, Payslip
 from tsh.domain.hr.payroll import calculate_run
 from tsh.domain.organisation.models import Branch
@@ -162,7 +163,7 @@ async def test_flow_calculate_approve_pay_publishes_payslips(hr: Api) -> None:
             year=today.year,
             month=today.month,
             branch_id=erbil,
-            actor_user_id=hr1,
+            actor=Actor.system(hr1),
             today=today.replace(day=28),
         )
         run_id = created.id

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.bff.hr.conftest import BM2, EMP1, HR1, cached, new_staff
 from tests.http import Api
+from tsh.domain.actor import Actor
 from tsh.domain.hr.models import Department, PerformanceReview, ReviewCycle
 from tsh.domain.hr.reviews import close_cycle
 from tsh.domain.shared import business_today
@@ -153,7 +154,7 @@ async def test_cycle_turns_scores_and_visibility(hr: Api) -> None:
         await close_cycle(
             s,
             cycle_id=cycle["id"],
-            actor_user_id=await hr.user_id(HR1),
+            actor=Actor.system(await hr.user_id(HR1)),
             today=business_today() + dt.timedelta(days=15),
         )
     r = await hr.send(boss, "PUT", f"/reviews/{no_login_rv.id}", {"scores": manager, "submit": True})

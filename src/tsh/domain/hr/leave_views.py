@@ -126,14 +126,11 @@ async def set_leave_status(
     if owner is None:
         raise NotFound("Leave request not found", code="LEAVE_REQUEST_NOT_FOUND")
     if status == "cancelled":
-        return await leave.cancel_leave(
-            session, request_id=request_id, actor_user_id=actor.user_id, note=note
-        )
+        return await leave.cancel_leave(session, request_id=request_id, actor=actor, note=note)
     if actor.scope == "own":
         raise Forbidden("Only a manager or HR approves or rejects leave")
     return await leave.decide_leave(
-        session, request_id=request_id, status=status, actor_user_id=actor.user_id,
-        actor_role=actor.role, actor_branch_id=actor.branch_id, note=note,
+        session, request_id=request_id, status=status, actor=actor, note=note,
     )  # fmt: skip
 
 

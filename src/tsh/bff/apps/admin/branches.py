@@ -23,19 +23,19 @@ from tsh.bff.schemas import (
 )
 from tsh.bff.views import MoneyOut, Named, RowId, View
 from tsh.bff.views import Page as PageOf
-from tsh.domain.organisation.branches import (
-    Zone,
-    create_branch,
-    create_warehouse,
-    update_branch,
-    update_warehouse,
-)
-from tsh.domain.organisation.views import (
+from tsh.domain.administration.branch_views import (
     branch_detail,
     branch_list,
     branch_position,
     warehouse_list,
     warehouse_position,
+)
+from tsh.domain.administration.branches import (
+    Zone,
+    create_branch,
+    create_warehouse,
+    update_branch,
+    update_warehouse,
 )
 
 Status = Literal["active", "inactive"]

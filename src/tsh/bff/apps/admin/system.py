@@ -14,10 +14,10 @@ from tsh.bff.schemas import Body, Id, Page, Query, decode_cursor, page
 from tsh.bff.spec import CACHE_TTL_S, REGISTRY
 from tsh.bff.views import Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
+from tsh.domain.administration.branch_views import admin_dashboard
 from tsh.domain.apps import APPS
 from tsh.domain.identity.admin_views import activity_entry, activity_log, list_position
 from tsh.domain.identity.request_log import overall, per_app, usage
-from tsh.domain.organisation.views import admin_dashboard
 from tsh.domain.shared import day_start_utc
 from tsh.platform.cache.tags import clear_tags
 from tsh.platform.db.base import utcnow

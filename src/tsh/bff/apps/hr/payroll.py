@@ -135,7 +135,7 @@ class Calculate(Body):
 async def calculate(call: Call, *, body: Calculate) -> Created:
     """Calculates or recalculates a month's payroll (company-wide or one branch)."""
     result = await calculate_run(
-        call.session, year=body.year, month=body.month, branch_id=body.branch_id, actor_user_id=call.user_id
+        call.session, year=body.year, month=body.month, branch_id=body.branch_id, actor=call.actor
     )
     call.audit("payroll_run", result.id, after={"status": result.status, "employees": result.employee_count})
     return Created(await run_view(call.session, result.id))
@@ -159,7 +159,7 @@ class Approval(Body):
 )
 async def approve(call: Call, *, body: Approval, id: int) -> dict[str, Any]:
     """Approves a calculated run: locks the month, pays its commissions, posts the accrual."""
-    result = await approve_run(call.session, run_id=id, actor_user_id=call.user_id, note=body.note)
+    result = await approve_run(call.session, run_id=id, actor=call.actor, note=body.note)
     call.audit("payroll_run", id, before={"status": "calculated"}, after={"status": result.status})
     return await run_view(call.session, id)
 
@@ -197,7 +197,7 @@ async def pay(call: Call, *, body: Payment, id: int) -> dict[str, Any]:
         run_id=id,
         paid_on=body.paid_on,
         accounts=accounts,
-        actor_user_id=call.user_id,
+        actor=call.actor,
         reference=body.reference,
     )
     call.audit("payroll_run", id, before={"status": "approved"}, after={"status": result.status})

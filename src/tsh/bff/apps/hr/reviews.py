@@ -76,7 +76,7 @@ async def open_(call: Call, *, body: NewCycle) -> Created:
         criteria=[c.model_dump() for c in body.criteria],
         self_due=body.self_due,
         manager_due=body.manager_due,
-        opened_by_user_id=call.user_id,
+        actor=call.actor,
         department_id=body.department_id,
         branch_id=body.branch_id,
     )
@@ -216,7 +216,7 @@ async def save(call: Call, *, body: Assessment, id: int) -> dict[str, Any]:
     rv = await save_review(
         call.session,
         review_id=id,
-        actor_user_id=call.user_id,
+        actor=call.actor,
         scores=[s.model_dump() for s in body.scores],
         summary=body.summary,
         submit=body.submit,

@@ -20,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import Role, User
-from tsh.domain.inventory.models import StockLevel, Transfer
+from tsh.domain.inventory.models import StockLevel, StockReservation, Transfer
 from tsh.domain.organisation.models import Branch, DeliveryZone, Warehouse
 from tsh.domain.pos.models import Shift
-from tsh.domain.sales.models.orders import StockReservation
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 OPEN_TRANSFER_STATUSES = ("requested", "dispatched")
