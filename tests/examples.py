@@ -66,7 +66,7 @@ class _Walker:
         kind = node.get("type")
         if kind == "object" and "properties" in node:
             props = node["properties"]
-            if {"amount", "currency"} <= set(props):
+            if path and {"amount", "currency"} <= set(props):
                 self.leaves.append(Leaf(path, "money"))
                 return {"amount": "1000", "currency": "IQD"}
             if depth > 4:
@@ -81,7 +81,8 @@ class _Walker:
             self.leaves.append(Leaf(path, "str"))
             return _string(node)
         if kind == "integer":
-            is_id = node.get("le", node.get("maximum")) == MAX_ID
+            lowest = node.get("minimum", node.get("ge", 0))
+            is_id = node.get("le", node.get("maximum")) == MAX_ID and lowest >= 0
             self.leaves.append(Leaf(path, "id" if is_id else "int"))
             low = node.get("minimum", node.get("ge", 0))
             if "exclusiveMinimum" in node or "gt" in node:
