@@ -130,8 +130,8 @@ async def test_bad_scalars_in_an_update_are_422(api: Api, res: Resource) -> None
     url = f"/api/{res.path}/{row['id']}"
     before = (await call(api, ADMIN, "GET", url)).json() if "get" in res.ops else None
     index = UPDATES.index(res)
-    for leaf in leaves:
-        bad = bad_value(leaf, leaf_value(body, leaf), index)
+    for i, leaf in enumerate(leaves):
+        bad = bad_value(leaf, leaf_value(body, leaf), index + i)
         # A generic update takes any subset: send only the broken field.
         sent = with_value(body, leaf, bad)
         if res.commands.get("update") is None:
@@ -151,8 +151,8 @@ async def test_bad_scalars_in_a_create_are_422(api: Api, res: Resource) -> None:
     body, leaves = example_body(model)
     rows = await total(api, res)
     index = CREATES.index(res)
-    for leaf in leaves:
-        bad = bad_value(leaf, leaf_value(body, leaf), index)
+    for i, leaf in enumerate(leaves):
+        bad = bad_value(leaf, leaf_value(body, leaf), index + i)
         r = await call(api, ADMIN, "POST", f"/api/{res.path}", with_value(body, leaf, bad))
         assert r.status_code == 422, (res.path, leaf.field, bad, r.text)
         assert names_field(r.json(), leaf), (res.path, leaf.field, bad, r.text)

@@ -11,6 +11,7 @@ actions, that nothing ran (no audit row of the endpoint appeared).
   (and the list's own next_cursor still pages → 200)
 - a NUL in any string field, "1"/true in an integer, "1"/true/2^31 in an id, "true" in a boolean,
   "NaN"/"Infinity"/"1e300"/"abc" in an amount → 422 naming the field
+- in a query: ids `2147483648`/`１`/`1.0`, non-integers, a NUL in text → 422 naming the parameter
 - a first request refused with 422 is the answer kept for its Idempotency-Key: same body → replay,
   another body → 422 IDEMPOTENCY_KEY_REUSED
 """
@@ -37,6 +38,7 @@ SPECS = [s for s in REGISTRY if s.app != "probe"]  # tests/probe_app.py answers 
 WITH_PATH_ID = [s for s in SPECS if s.path_params]
 LISTS = [s for s in SPECS if s.kind == "screen" and s.query_model and "cursor" in s.query_model.model_fields]
 WITH_BODY = [s for s in SPECS if s.body_model is not None]
+WITH_QUERY = [s for s in SPECS if s.query_model is not None]
 # The demo role a probe calls as: the first of these that the endpoint allows.
 ROLE_ORDER = ("salesperson", "cashier", "consumer", "branch_manager", "accountant")
 BAD_PATH_IDS = ("\uff11", "2147483648", "0")
@@ -47,6 +49,13 @@ BAD_VALUES: dict[str, tuple[Any, ...]] = {
     "bool": ("true", 1),
     "money": ("NaN", "Infinity", "1e300", "abc"),
     "decimal": ("NaN", "Infinity", "1e300", "abc"),
+}
+# Query strings are text: the same rules, as a client would put them in a URL.
+BAD_QUERY: dict[str, tuple[str, ...]] = {
+    "id": ("2147483648", "\uff11", "1.0", "+1", "0"),
+    "int": ("1.5", "abc", "9" * 30),
+    "decimal": ("NaN", "Infinity", "1e300", "abc"),
+    "bool": ("maybe",),
 }
 
 
@@ -154,14 +163,33 @@ async def test_bad_scalars_in_the_body_are_422(api: Api, spec: EndpointSpec) -> 
     body, leaves = example_body(spec.body_model)
     before = await audit_rows(api, spec)
     index = WITH_BODY.index(spec)
-    for leaf in leaves:
-        bad = _bad_value(leaf, _leaf_value(body, leaf), index)
+    for i, leaf in enumerate(leaves):
+        bad = _bad_value(leaf, _leaf_value(body, leaf), index + i)
         r = await send(api, spec, url(spec), with_value(body, leaf, bad))
         assert r.status_code == 422, (spec.id, leaf.field, bad, r.text)
         assert names_field(r.json(), leaf), (spec.id, leaf.field, bad, r.text)
         if leaf.kind == "str":
             assert error_code(r) == "VALIDATION_ERROR", r.text
     assert await audit_rows(api, spec) == before, f"{spec.id} ran on an invalid body"
+
+
+@pytest.mark.parametrize("spec", WITH_QUERY, ids=ids(WITH_QUERY))
+async def test_bad_query_parameters_are_422(api: Api, spec: EndpointSpec) -> None:
+    assert spec.query_model is not None
+    _, leaves = example_body(spec.query_model)
+    headers = await api.auth.headers(caller(spec))
+    base = example_query(spec.query_model)
+    before = await audit_rows(api, spec)
+    index = WITH_QUERY.index(spec)
+    for i, leaf in enumerate(leaves):
+        name = str(leaf.path[0])
+        bad = "a\x00b" if leaf.kind == "str" else pick(BAD_QUERY.get(leaf.kind, ("x",)), index + i)
+        if spec.kind == "action":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        r = await api.client.request(spec.method, url(spec), params={**base, name: bad}, headers=headers)
+        assert r.status_code == 422, (spec.id, name, bad, r.text)
+        assert error_code(r) == "VALIDATION_ERROR" and names_field(r.json(), leaf), (spec.id, name, r.text)
+    assert await audit_rows(api, spec) == before
 
 
 @pytest.mark.parametrize("spec", WITH_BODY, ids=ids(WITH_BODY))
