@@ -12,6 +12,7 @@ resource, rotating over the resources. Every probe asserts that no 500 happens a
 - an owner field a write accepts (customers' salesperson_id) naming a user outside the caller's
   branch, or one without the owner role → 404, the row unchanged
 - a first write refused with 422 is kept for its Idempotency-Key
+- /api/auth bodies: a NUL in any string → 422; the §2.1 computed calls: bad ids → 422
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import inspect
 
 from tests.examples import Leaf, example_body, names_field, pick, with_value
 from tests.http import Api, demo
+from tsh.api.auth import router as auth_router
 from tsh.api.legacy import RESOURCES
 from tsh.api.legacy.bodies import body_model, python_type, writable_columns
 from tsh.api.legacy.resource import Resource
@@ -207,3 +210,37 @@ async def test_owner_outside_the_write_scope_is_404(api: Api, res: Resource) -> 
     if before.get(owner) is not None:  # the owner it has is still accepted
         r = await call(api, me, "PATCH", url, {owner: before[owner]})
         assert r.status_code == 200, r.text
+
+
+# The /api/auth bodies are parsed by FastAPI itself: the NUL rule reaches them through their base.
+AUTH_ROUTES = [
+    (route.path, route.body_field.field_info.annotation)
+    for route in auth_router.routes
+    if isinstance(route, APIRoute)
+    and route.body_field is not None
+    and isinstance(route.body_field.field_info.annotation, type)
+]
+
+
+@pytest.mark.parametrize(("path", "model"), AUTH_ROUTES, ids=[p for p, _ in AUTH_ROUTES])
+async def test_nul_in_an_auth_body_is_422(api: Api, path: str, model: type[BaseModel]) -> None:
+    body, leaves = example_body(model)
+    for leaf in (leaf for leaf in leaves if leaf.kind == "str"):
+        r = await api.client.post(
+            path, json=with_value(body, leaf, bad_value(leaf, leaf_value(body, leaf), 0))
+        )
+        assert (r.status_code, r.json()["error_code"]) == (422, "VALIDATION_ERROR"), (
+            path,
+            leaf.field,
+            r.text,
+        )
+        assert names_field(r.json(), leaf), (path, leaf.field, r.text)
+
+
+@pytest.mark.parametrize(
+    ("path", "param"), [("/api/orders/stats", "user_id"), ("/api/products/top-selling", "branch_id")]
+)
+async def test_bad_ids_in_the_computed_calls_are_422(api: Api, path: str, param: str) -> None:
+    for bad in BAD_ID_FILTERS:
+        r = await call(api, ADMIN, "GET", path, params={param: bad})
+        assert (r.status_code, r.json()["error_code"]) == (422, "VALIDATION_ERROR"), (param, bad, r.text)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from tsh.platform.errors import AppError
 
@@ -77,6 +78,13 @@ def refuse_nul(locations: list[tuple[Any, ...]]) -> None:
         raise validation_error(
             [{"loc": loc, "msg": "must not contain NUL characters", "type": "nul"} for loc in locations]
         )
+
+
+def no_nul(value: Any) -> Any:
+    """A before-validator for models that FastAPI parses itself (the /api/auth bodies)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul", "must not contain NUL characters")
+    return value
 
 
 def parse_json_body(model: type[M], raw: bytes) -> M:
