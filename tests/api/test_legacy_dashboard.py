@@ -41,7 +41,7 @@ async def test_user_get_scope(client: httpx.AsyncClient, auth: Auth, ctx: AppCon
     same = await branch_manager(ctx, sp1.branch_id, same=True)
     assert (await client.get(f"/api/users/{sp1.id}", headers=await auth.headers(same))).status_code == 200
     r = await client.get("/api/users/abc", headers=await auth.headers(SP1))
-    assert_error(r, 422, "VALIDATION_ERROR")
+    assert_error(r, 404, "NOT_FOUND")  # a path id that is no id names no row
 
 
 async def test_orders_of_salesperson_match_database(

@@ -56,10 +56,11 @@ async def test_unknown_query_parameter_is_422(client: httpx.AsyncClient, auth: A
     assert body["details"] == [{"field": "bogus", "issue": "unknown field"}]
 
 
-async def test_non_integer_id_is_422(client: httpx.AsyncClient, auth: Auth) -> None:
+async def test_non_id_path_segment_is_404(client: httpx.AsyncClient, auth: Auth) -> None:
+    # One id rule (tsh.platform.http.ids): a path segment that is no id names no resource.
     headers = await auth.headers("branch_manager1@demo.tsh.iq")
-    for bad in ("abc", "0", "-3", "1.5"):
-        assert_error(await client.get(f"{PROBE}/users/{bad}", headers=headers), 422, "VALIDATION_ERROR")
+    for bad in ("abc", "0", "-3", "1.5", "\uff11", "2147483648", "01"):
+        assert_error(await client.get(f"{PROBE}/users/{bad}", headers=headers), 404, "NOT_FOUND")
 
 
 async def test_unhandled_error_is_500_without_leak(client: httpx.AsyncClient, auth: Auth) -> None:

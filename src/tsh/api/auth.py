@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from tsh.api.deps import AppCtx, CurrentPrincipal, WriteSession, client_ip, envelope
@@ -31,6 +31,7 @@ from tsh.domain.identity.service import (
 from tsh.platform.auth.passwords import MAX_LENGTH as PASSWORD_MAX
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import RateLimited
+from tsh.platform.http.validation import no_nul
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 # The operations a caller without a token may use (the OpenAPI document marks the rest as bearer).
@@ -47,6 +48,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # A NUL in any string is 422, as in every other body (tsh.platform.http.validation).
+    _no_nul = field_validator("*", mode="before")(no_nul)
 
 
 class LoginBody(_Body):

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from tsh.bff.call import Call, Created, scope_marker
+from tsh.bff.schemas import cursor_list
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
 from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
@@ -31,16 +32,16 @@ from tsh.platform.cache.backend import CacheError, Entry
 from tsh.platform.cache.tags import entry_tags, screen_tags
 from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
-from tsh.platform.errors import AppError, Forbidden, NotFound
+from tsh.platform.errors import AppError, Forbidden
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.handlers import error_response
 from tsh.platform.http.idempotent import idempotency_key, run_idempotent
+from tsh.platform.http.ids import path_row_id
 from tsh.platform.http.json import dumps
-from tsh.platform.http.validation import parse_json_body, parse_params, validation_error
+from tsh.platform.http.validation import parse_json_body, parse_params
 from tsh.platform.metrics import CACHE, IDEMPOTENT_REPLAYS
 
 log = logging.getLogger("tsh.bff")
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integer columns
 STAFF_EXCLUDED = frozenset({"consumer", "partner", "wholesale_client"})
 JSON = "application/json"
 
@@ -70,18 +71,16 @@ def resolve_scope(spec: EndpointSpec, principal: Principal) -> Scope:
 
 
 def _path_ids(spec: EndpointSpec, request: Request) -> dict[str, int]:
-    out: dict[str, int] = {}
-    errors = []
-    for name in spec.path_params:
-        raw = request.path_params.get(name, "")
-        if not (raw.isdigit() and raw[0] != "0" and len(raw) <= 18):
-            errors.append({"loc": ("path", name), "msg": "must be a positive integer", "type": "path"})
-        else:
-            out[name] = int(raw)
-    if errors:
-        raise validation_error(errors)
-    if any(value > MAX_ROW_ID for value in out.values()):
-        raise NotFound()  # a well-formed id no row can have
+    # One id rule for both back ends (tsh.platform.http.ids): anything else names no row, 404.
+    return {name: path_row_id(request.path_params.get(name, "")) for name in spec.path_params}
+
+
+def _list_filters(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a cursor of this screen is bound to: path ids and every query parameter but paging."""
+    out = {k: v for k, v in kwargs.items() if k != "query"}
+    query = kwargs.get("query")
+    if query is not None:
+        out["query"] = query.model_dump(mode="json", exclude={"cursor", "limit"})
     return out
 
 
@@ -168,6 +167,13 @@ class EndpointRunner:
     ) -> Response:
         spec = self.spec
         kwargs = self._inputs(request, None)
+        with cursor_list(spec.id, _list_filters(kwargs)):
+            return await self._screen_call(ctx, request, principal, scope, kwargs)
+
+    async def _screen_call(
+        self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, kwargs: dict[str, Any]
+    ) -> Response:
+        spec = self.spec
         async with await screen_session(ctx.db, ctx.cache, principal.user_id) as session:
             call = Call(
                 spec=spec,
@@ -257,22 +263,25 @@ class EndpointRunner:
         spec = self.spec
         key = idempotency_key(request, required=spec.idempotency == "required")
         body = await request.body()
-        kwargs = self._inputs(request, body)
+        # Validation runs under the key: a first request refused with a 4xx is the answer kept
+        # for that key, so a retry with a corrected body and the same key is IDEMPOTENCY_KEY_REUSED,
+        # never a second, different execution.
         return await run_idempotent(
             request,
             ctx.idempotency,
             user_id=principal.user_id,
             key=key,
             body=body,
-            execute=lambda: self._execute(ctx, request, principal, scope, kwargs),
+            execute=lambda: self._execute(ctx, request, principal, scope, body),
             on_replay=IDEMPOTENT_REPLAYS.labels(spec.id).inc,
         )
 
     async def _execute(
-        self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, kwargs: dict[str, Any]
+        self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, body: bytes
     ) -> tuple[int, bytes]:
         spec = self.spec
         state = request.scope["state"]
+        kwargs = self._inputs(request, body)
         async with unit_of_work(ctx.db, ctx.bus) as session:
             call = Call(
                 spec=spec,

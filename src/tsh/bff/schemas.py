@@ -5,23 +5,36 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from tsh.domain.money import Currency, has_valid_places
 from tsh.platform.errors import Invalid
+from tsh.platform.http.ids import RowIdIn
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real order, below NUMERIC(18, 2)
 
 
 class Body(BaseModel):
-    """Request bodies: unknown fields are refused (422), strings are stripped."""
+    """Request bodies: unknown fields are refused (422), strings are stripped, and scalars are
+    strict (a quantity is a JSON integer: "1", true or 1.0 are 422; a string is a JSON string)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class Query(BaseModel):
@@ -33,8 +46,8 @@ class Query(BaseModel):
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=2000)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{7,15}$")]
-Id = Annotated[int, Field(gt=0, le=2**31 - 1)]  # ids are 32-bit integer columns
-Qty = Annotated[int, Field(gt=0, le=100_000)]
+Id = RowIdIn  # the one id rule of both back ends (tsh.platform.http.ids)
+Qty = Annotated[int, Strict(), Field(gt=0, le=100_000)]
 Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
@@ -76,7 +89,7 @@ class MoneyNonNegative(Money):
 
 
 class Geo(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
     accuracy_m: float = Field(ge=0, le=100_000)
@@ -89,8 +102,13 @@ class Page(Query):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-# Cursors are signed so a client cannot forge one (a cursor the server did not issue is a 422).
+# Cursors are signed so a client cannot forge one (a cursor the server did not issue is a 422),
+# and the signature covers the list that issued it: the endpoint id and its filters (path ids and
+# query parameters other than cursor and limit). A cursor sent to another list, or to the same list
+# with other filters, fails the check and is a 422 VALIDATION_ERROR, never a position that list
+# cannot read. The runtime names the list around each screen call (`cursor_list`).
 _CURSOR_KEY = hashlib.sha256(b"tsh-cursor-v1").digest()
+_CURSOR_LIST: ContextVar[bytes] = ContextVar("tsh_cursor_list", default=b"")
 
 
 def set_cursor_key(secret: str) -> None:
@@ -98,10 +116,23 @@ def set_cursor_key(secret: str) -> None:
     _CURSOR_KEY = hashlib.sha256(b"tsh-cursor-v1:" + secret.encode()).digest()
 
 
+@contextmanager
+def cursor_list(endpoint_id: str, filters: dict[str, Any]) -> Iterator[None]:
+    """Cursors encoded or decoded inside belong to this list and these filters."""
+    token = _CURSOR_LIST.set(endpoint_id.encode() + b"|" + orjson.dumps(filters, option=orjson.OPT_SORT_KEYS))
+    try:
+        yield
+    finally:
+        _CURSOR_LIST.reset(token)
+
+
+def _signature(payload: bytes) -> bytes:
+    return hmac.new(_CURSOR_KEY, _CURSOR_LIST.get() + b"\n" + payload, hashlib.sha256).digest()[:12]
+
+
 def encode_cursor(position: dict[str, Any]) -> str:
     payload = orjson.dumps(position, default=str)
-    sig = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
-    return base64.urlsafe_b64encode(sig + payload).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(_signature(payload) + payload).rstrip(b"=").decode()
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
@@ -110,7 +141,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sig, payload = raw[:12], raw[12:]
-        if not hmac.compare_digest(sig, hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]):
+        if not hmac.compare_digest(sig, _signature(payload)):
             raise ValueError("bad signature")
         position = orjson.loads(payload)
         if not isinstance(position, dict):
@@ -118,7 +149,8 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         return position
     except (ValueError, orjson.JSONDecodeError):
         raise Invalid(
-            "The cursor is not valid", details=[{"field": "cursor", "issue": "not issued by the server"}]
+            "The cursor is not valid",
+            details=[{"field": "cursor", "issue": "not issued by this list with these filters"}],
         ) from None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.identity.models import User
+from tsh.domain.identity.models import Role, User
 from tsh.domain.identity.rbac import STAFF_ROLES
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.errors import Forbidden, NotFound
@@ -30,6 +30,9 @@ class Access:
     branch: BranchRule | None = None
     # The users FK that owner filters (e.g. ?salesperson_id=) name; checked against the scope.
     owner: str | None = None
+    # The role a user must hold to be set as that owner by a write (customers: a salesperson).
+    owner_role: str | None = None
+    owner_code: str = "NOT_FOUND"
 
     def scope_for(self, principal: Principal) -> Scope:
         if principal.is_admin:
@@ -62,6 +65,31 @@ class Access:
             branch = await session.scalar(select(User.branch_id).where(User.id == owner_id))
             if principal.branch_id is None or branch != principal.branch_id:
                 raise NotFound()
+
+    async def check_owner_write(
+        self, session: AsyncSession, principal: Principal, scope: Scope, data: dict[str, Any]
+    ) -> None:
+        """404 when a write names as owner a user outside the caller's write scope, or one who
+        does not hold the owner role: a write may not move a row into a list the caller does not
+        see (the same answer as SAL-04's salesperson_id)."""
+        owner_id = data.get(self.owner) if self.owner is not None else None
+        if owner_id is None:
+            return
+        found = (
+            await session.execute(
+                select(User.branch_id, Role.code)
+                .join(Role, Role.id == User.role_id)
+                .where(User.id == owner_id)
+            )
+        ).one_or_none()
+        refused = (
+            found is None
+            or (self.owner_role is not None and found.code != self.owner_role)
+            or (scope == "own" and owner_id != principal.user_id)
+            or (scope == "branch" and (principal.branch_id is None or found.branch_id != principal.branch_id))
+        )
+        if refused:
+            raise NotFound("The named owner was not found", code=self.owner_code)
 
 
 # -- rule builders ---------------------------------------------------------------------------

@@ -9,48 +9,74 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
-from sqlalchemy import JSON, String, inspect
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
+from sqlalchemy import JSON, String, TypeDecorator, inspect
 from sqlalchemy.sql.schema import Column
+
+from tsh.platform.http.ids import RowIdIn
 
 SYSTEM = frozenset({"id", "created_at", "updated_at", "version"})
 MONEY_MAX = Decimal("1e15")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a JSON body's integers are numbers (not "1", not true), booleans are true/false,
+    # strings are strings; decimals and dates still come as JSON strings.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _python_type(column: Column[Any]) -> Any:
-    if isinstance(column.type, JSON):
+def python_type(column: Column[Any]) -> Any:
+    """The Python type a column holds (a TypeDecorator such as Money answers for its impl)."""
+    col_type: Any = column.type
+    if isinstance(col_type, TypeDecorator):
+        col_type = col_type.impl
+    if isinstance(col_type, JSON):
         return list[Any] | dict[str, Any]
     try:
-        kind: Any = column.type.python_type
+        kind: Any = col_type.python_type
     except NotImplementedError:
         return Any
     return AwareDatetime if kind is dt.datetime else kind
 
 
 def _field(column: Column[Any], *, required: bool, choice: Sequence[Any] | None) -> tuple[Any, Any]:
-    kind = Literal[tuple(choice)] if choice else _python_type(column)
+    kind = Literal[tuple(choice)] if choice else python_type(column)
     constraints: dict[str, Any] = {}
     if isinstance(column.type, String) and column.type.length and not choice:
         constraints["max_length"] = column.type.length
     if kind is Decimal:
-        constraints.update(ge=-MONEY_MAX, le=MONEY_MAX, decimal_places=6)
-    if kind is int and not column.foreign_keys:
+        # Finite (pydantic refuses NaN/Infinity), within the column: nothing the database rounds
+        # or overflows on, so an invalid amount is a 422 and never a stored NaN or a 500.
+        scale = getattr(getattr(column.type, "impl", column.type), "scale", None)
+        constraints.update(ge=-MONEY_MAX, le=MONEY_MAX, decimal_places=6 if scale is None else scale)
+        kind = Annotated[Decimal, BeforeValidator(_decimal_input)]
+    elif column.foreign_keys:
+        kind = RowIdIn  # the one id rule (tsh.platform.http.ids)
+    elif kind is int:
         constraints.update(ge=-(2**31), le=2**31 - 1)
-    if column.foreign_keys:
-        constraints["gt"] = 0
     nullable = bool(column.nullable)
     annotation = (kind | None) if nullable else kind
     if required:
         return annotation, Field(..., **constraints)
     return annotation, Field(None, **constraints)
+
+
+def _decimal_input(value: Any) -> Any:
+    """A decimal from a JSON number or string (a float through its text, so 0.1 stays 0.1)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise PydanticCustomError("decimal_type", "must be a decimal number or string")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise PydanticCustomError("decimal_parsing", "must be a decimal number") from None
+    if not number.is_finite():
+        raise PydanticCustomError("finite_number", "must be a finite number")
+    return number
 
 
 def _required_on_create(column: Column[Any]) -> bool:

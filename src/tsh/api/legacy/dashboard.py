@@ -31,6 +31,7 @@ from tsh.domain.inventory.models import StockLevel
 from tsh.domain.pos.models import PosLine, PosTransaction
 from tsh.domain.sales.models import ORDER_STATUSES, Order, OrderLine
 from tsh.platform.db.base import utcnow
+from tsh.platform.http.ids import RowIdIn
 
 STAFF = Access(roles={"staff": "all"})
 PRODUCT_EXPANSION = Expansion(
@@ -43,13 +44,13 @@ PRODUCT_EXPANSION = Expansion(
 
 
 class StatsQuery(Paging):
-    user_id: int = Field(gt=0)
+    user_id: RowIdIn
 
 
 class TopQuery(Paging):
     limit: int = Field(10, ge=1, le=100)
     days: int = Field(30, ge=1, le=3660)
-    branch_id: int | None = Field(None, gt=0)
+    branch_id: RowIdIn | None = None
 
 
 def last_months(n: int = 12) -> list[tuple[int, int]]:

@@ -16,12 +16,13 @@ from tsh.api.legacy.http import client_ip, path_id, principal_of, request_id, ru
 from tsh.api.legacy.resource import Resource, load_scoped, render
 from tsh.domain.catalog.models import PriceListItem, Product
 from tsh.platform.errors import Invalid, field_error
+from tsh.platform.http.ids import RowIdIn
 from tsh.platform.http.validation import parse_json_body
 
 
 class ItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    product_id: int = Field(gt=0)
+    model_config = ConfigDict(extra="forbid", strict=True)
+    product_id: RowIdIn
     min_qty: int = Field(1, ge=1, le=1_000_000)
     unit_price: Decimal = Field(ge=0, le=Decimal("1e13"), decimal_places=2)
     valid_from: AwareDatetime | None = None
@@ -29,7 +30,7 @@ class ItemIn(BaseModel):
 
 
 class ItemsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     items: list[ItemIn] = Field(max_length=5000)
 
 

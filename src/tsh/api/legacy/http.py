@@ -11,12 +11,14 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from tsh.api.legacy.bodies import python_type
 from tsh.context import AppContext
 from tsh.platform.auth.principal import Principal
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.http.idempotent import idempotency_key, run_idempotent
+from tsh.platform.http.ids import RowIdIn, path_row_id
 from tsh.platform.http.json import dumps
-from tsh.platform.http.validation import parse_params, validation_error
+from tsh.platform.http.validation import parse_params
 
 JSON = "application/json"
 NO_CACHE = {"Cache-Control": "private, no-store"}
@@ -35,8 +37,14 @@ def query_model(name: str, model: type[Any] | None, filters: Mapping[str, str], 
     if model is not None:
         columns = {a.key: a.columns[0] for a in inspect(model).column_attrs}
         for param, column in filters.items():
-            kind = columns[column].type.python_type
-            fields[param] = (kind | None, Field(None, gt=0) if kind is int else None)
+            kind = python_type(columns[column])
+            # Filters on ids follow the id rule; other int filters are ints of the column's range.
+            if kind is int and (columns[column].foreign_keys or columns[column].primary_key):
+                fields[param] = (RowIdIn | None, None)
+            elif kind is int:
+                fields[param] = (int | None, Field(None, ge=-(2**31), le=2**31 - 1))
+            else:
+                fields[param] = (kind | None, None)
     return create_model(f"{name}Query", __base__=Paging, **fields)
 
 
@@ -45,10 +53,7 @@ def parse_query(request: Request, model: type[Paging]) -> Paging:
 
 
 def path_id(request: Request) -> int:
-    raw = request.path_params.get("id", "")
-    if not (raw.isdigit() and raw[0] != "0" and len(raw) <= 18):
-        raise validation_error([{"loc": ("path", "id"), "msg": "must be a positive integer", "type": "path"}])
-    return int(raw)
+    return path_row_id(request.path_params.get("id", ""))
 
 
 def context(request: Request) -> AppContext:

@@ -25,16 +25,19 @@ from tsh.domain.sales import collections, consumer_payments, fulfilment, payouts
 from tsh.domain.wholesale import credit
 from tsh.platform.auth.principal import Principal
 from tsh.platform.errors import Forbidden, Invalid, field_error
+from tsh.platform.http.ids import RowIdIn
 
 MAX_AMOUNT = Decimal("1e15")
-Id = Annotated[int, Field(gt=0, le=2**63 - 1)]
+Id = RowIdIn  # the one id rule of both back ends (tsh.platform.http.ids)
 Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=2)]
 Side = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]
 Currency = Literal["IQD", "USD"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict like the generated bodies (bodies.py): integers and ids are JSON numbers, booleans
+    # true/false, strings strings; decimals come as JSON strings or numbers and must be finite.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def check_places(amounts: list[tuple[str, Decimal]], currency: str) -> None:

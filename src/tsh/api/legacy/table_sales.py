@@ -137,6 +137,8 @@ SALES: tuple[Resource, ...] = (
             own=is_caller(Customer.salesperson_id),
             branch=in_branch(Customer.branch_id),
             owner="salesperson_id",
+            owner_role="salesperson",
+            owner_code="SALESPERSON_NOT_FOUND",
         ),
         ops=frozenset({"list", "get", "create", "update"}),
         filters={

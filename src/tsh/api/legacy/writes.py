@@ -152,6 +152,7 @@ async def create(
 ) -> Record:
     scope = write_scope(res, principal)
     data = parse_body(res, principal, raw, "create")
+    await res.access.check_owner_write(session, principal, scope, data)
     row = res.model(**data)
     session.add(row)
     if res.hook is not None:
@@ -178,6 +179,7 @@ async def update(
     scope = write_scope(res, principal)
     data = parse_body(res, principal, raw, "update")
     row = await load_scoped(session, res, principal, id_, scope, lock=True)
+    await res.access.check_owner_write(session, principal, scope, data)
     before = to_dict(row)
     for name, value in data.items():
         setattr(row, name, value)

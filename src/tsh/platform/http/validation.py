@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from tsh.platform.errors import AppError
 
@@ -54,9 +57,42 @@ def validation_error(errors: Iterable[Mapping[str, Any]]) -> AppError:
     return AppError("The request is invalid", code=code, status=422, details=details_from(error_list))
 
 
+def _nul_fields(value: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Where a NUL character sits in a JSON value (keys included)."""
+    if isinstance(value, str):
+        return [loc] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            found += [(*loc, key)] if "\x00" in key else _nul_fields(item, (*loc, key))
+        return found
+    if isinstance(value, list):
+        return [hit for i, item in enumerate(value) for hit in _nul_fields(item, (*loc, i))]
+    return []
+
+
+def refuse_nul(locations: list[tuple[Any, ...]]) -> None:
+    """A NUL character in any string is 422 on both back ends: PostgreSQL cannot store it in text
+    and no field of the contract has a use for one, so it is refused rather than silently dropped."""
+    if locations:
+        raise validation_error(
+            [{"loc": loc, "msg": "must not contain NUL characters", "type": "nul"} for loc in locations]
+        )
+
+
+def no_nul(value: Any) -> Any:
+    """A before-validator for models that FastAPI parses itself (the /api/auth bodies)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul", "must not contain NUL characters")
+    return value
+
+
 def parse_json_body(model: type[M], raw: bytes) -> M:
     if not raw.strip():
         raw = b"{}"
+    if b"\\u0000" in raw:  # the only way a NUL can sit in valid JSON text
+        with contextlib.suppress(orjson.JSONDecodeError):  # MALFORMED_REQUEST below
+            refuse_nul(_nul_fields(orjson.loads(raw)))
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -69,6 +105,7 @@ def parse_json_body(model: type[M], raw: bytes) -> M:
 
 
 def parse_params(model: type[M], params: Mapping[str, Any]) -> M:
+    refuse_nul(_nul_fields(dict(params)))
     try:
         return model.model_validate(params)
     except ValidationError as exc:

@@ -7,11 +7,8 @@ services in `tsh.domain.pos`; the services apply scope (404 outside it) and the 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
 from tsh.bff.call import Call
+from tsh.bff.schemas import Id
 from tsh.bff.spec import BffApp
 from tsh.domain.pos.common import Actor
 
@@ -21,8 +18,8 @@ STAFF = ("cashier", "branch_manager")
 OWN_OR_BRANCH = {"cashier": "own", "branch_manager": "branch"}
 
 
-# An id in a body or query: primary keys are 32-bit, so a larger number is invalid (422).
-RowId = Annotated[int, Field(gt=0, le=2**31 - 1)]
+# An id in a body or query: the shared id rule (ASCII digits, 1..2^31-1, else 422).
+RowId = Id
 
 
 def actor_of(call: Call) -> Actor:
