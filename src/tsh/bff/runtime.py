@@ -23,6 +23,7 @@ from starlette.responses import Response
 from tsh.bff.call import Call, Created, scope_marker
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
+from tsh.domain.identity.detectors import detect_privilege_probe
 from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
 from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
@@ -118,15 +119,21 @@ class EndpointRunner:
         try:
             scope = resolve_scope(spec, principal)
         except Forbidden:
-            if spec.kind == "action":
-                await self._audit_denied(ctx, request, principal)
+            await self._audit_denied(ctx, request, principal, reason="role")
             raise
         await ctx.limiter.hit(
             f"ep:{spec.id}:u{principal.user_id}", spec.rate_limit or ctx.settings.rate_limit_default
         )
-        if spec.kind == "screen":
-            return await self._screen(ctx, request, principal, scope)
-        return await self._action(ctx, request, principal, scope)
+        try:
+            if spec.kind == "screen":
+                return await self._screen(ctx, request, principal, scope)
+            return await self._action(ctx, request, principal, scope)
+        except NotFound as exc:
+            # A record outside the caller's scope is answered 404 like a missing one (no existence
+            # oracle) but is a denial for the audit trail (clarifications.md: denied/scope).
+            if scope != "all" and (exc.code == "NOT_FOUND" or exc.code.endswith("_NOT_FOUND")):
+                await self._audit_denied(ctx, request, principal, reason="scope")
+            raise
 
     # -- screens -------------------------------------------------------------------------
 
@@ -293,7 +300,12 @@ class EndpointRunner:
         meta = metadata(request_id=state["request_id"], started=state["started"])
         return status, success_bytes(data, meta)
 
-    async def _audit_denied(self, ctx: AppContext, request: Request, principal: Principal) -> None:
+    async def _audit_denied(
+        self, ctx: AppContext, request: Request, principal: Principal, *, reason: str
+    ) -> None:
+        """Write the denial to the audit trail (role: 403, scope: a foreign id answered 404) and
+        let the privilege-probe detector count it."""
+        ids = [request.path_params.get(name) for name in self.spec.path_params]
         async with unit_of_work(ctx.db, ctx.bus) as session:
             record_audit(
                 session,
@@ -301,9 +313,13 @@ class EndpointRunner:
                 app=self.spec.app,
                 action=self.spec.id,
                 entity_type=self.spec.audit_entity,
-                entity_id=None,
+                entity_id=ids[0] if len(ids) == 1 else None,
                 decision="denied",
-                reason="role",
+                reason=reason,
                 ip=_client_ip(request),
                 request_id=request.scope["state"]["request_id"],
+            )
+            await session.flush()
+            await detect_privilege_probe(
+                session, ctx.settings, user_id=principal.user_id, ip=_client_ip(request)
             )
