@@ -305,7 +305,9 @@ class EndpointRunner:
     ) -> None:
         """Write the denial to the audit trail (role: 403, scope: a foreign id answered 404) and
         let the privilege-probe detector count it."""
-        ids = [request.path_params.get(name) for name in self.spec.path_params]
+        raw = [str(request.path_params.get(name, "")) for name in self.spec.path_params]
+        # Only an id a row can have (an out-of-range one is answered 404 before any lookup).
+        ids = [int(v) if v.isdecimal() and int(v) <= MAX_ROW_ID else None for v in raw]
         async with unit_of_work(ctx.db, ctx.bus) as session:
             record_audit(
                 session,

@@ -378,10 +378,11 @@ def _oversight(ctx: SeedContext, users: dict[str, int]) -> None:
                 "user_id": uid,
                 "email": email,
                 "ip": None,
-                "reason": "too many failed logins",
+                # Held past the policy's 15 minutes until the officer has talked to the user.
+                "reason": "too many failed logins; held for review",
                 "failed_count": failures,
                 "locked_at": locked,
-                "until": locked + dt.timedelta(minutes=15),
+                "until": locked + dt.timedelta(hours=24),
                 "lifted_by_id": None,
                 "lifted_at": None,
                 "created_at": locked,
