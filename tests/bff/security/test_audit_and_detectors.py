@@ -12,7 +12,7 @@ from tests.http import Api, demo
 
 from tsh.domain.customers.models import Customer
 from tsh.domain.events import raise_event
-from tsh.domain.identity.models import AuditLog, Permission, Role, RolePermission, Threat
+from tsh.domain.identity.models import AuditLog, Permission, Role, RolePermission, Threat, User
 from tsh.platform.db.uow import unit_of_work
 
 
@@ -166,3 +166,19 @@ async def test_user_permissions_with_their_source(sec: Api) -> None:
     r = await sec.get(OFFICER, "/users/99999999/permissions")
     assert r.status_code == 404 and r.json()["error_code"] == "USER_NOT_FOUND"
     assert (await sec.get(demo("cashier"), f"/users/{uid}/permissions")).status_code == 403
+
+
+async def test_user_permissions_cache_drops_on_user_changed(sec: Api) -> None:
+    uid, _ = await new_user(sec, "cashier")
+    first = await sec.get(OFFICER, f"/users/{uid}/permissions")
+    assert first.status_code == 200 and first.json()["metadata"]["cached"] is False
+    assert (await sec.get(OFFICER, f"/users/{uid}/permissions")).json()["metadata"]["cached"] is True
+    async with unit_of_work(sec.ctx.db, sec.ctx.bus) as s:
+        user = await s.get(User, uid)
+        assert user is not None
+        user.status = "disabled"
+        raise_event(s, "UserChanged", users=[uid])
+    after = await sec.get(OFFICER, f"/users/{uid}/permissions")
+    assert (
+        after.json()["metadata"]["cached"] is False and after.json()["data"]["user"]["status"] == "disabled"
+    )

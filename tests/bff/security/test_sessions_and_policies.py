@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
@@ -137,3 +138,26 @@ async def test_password_history_refuses_recent_passwords(sec: Api, client: httpx
             select(func.count()).select_from(PasswordHistory).where(PasswordHistory.user_id == uid)
         )
     assert kept == 1
+
+
+async def test_idle_timeout_kills_idle_sessions(sec: Api, client: httpx.AsyncClient) -> None:
+    uid, email = await new_user(sec)
+    idle = (await login(client, email)).json()["data"]
+    fresh = (await login(client, email)).json()["data"]
+    async with sec.db() as s:
+        oldest = await s.scalar(select(func.min(UserSession.id)).where(UserSession.user_id == uid))
+        row = await s.get(UserSession, oldest)
+        assert row is not None and row.last_seen_at is not None
+        row.last_seen_at = row.last_seen_at - timedelta(hours=3)
+        await s.commit()
+    try:
+        data = await _put(sec, "session", {"idle_timeout_minutes": 120})
+        assert data["session"]["effective"]["idle_timeout_s"] == 7200 and data["sessions_revoked"] >= 1
+        async with sec.db() as s:
+            assert (await s.get(UserSession, oldest)).revoked_at is not None  # type: ignore[union-attr]
+        r = await client.post("/api/auth/refresh", json={"refresh_token": idle["refresh_token"]})
+        assert r.status_code == 401
+        r = await client.post("/api/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+        assert r.status_code == 200, r.text
+    finally:
+        await _put(sec, "session", {})
