@@ -13,6 +13,7 @@ from tests.http import Api, demo
 from tsh.domain.customers.models import Customer
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import AuditLog, Permission, Role, RolePermission, Threat, User
+from tsh.domain.pos.models import Shift
 from tsh.platform.db.uow import unit_of_work
 
 
@@ -182,3 +183,28 @@ async def test_user_permissions_cache_drops_on_user_changed(sec: Api) -> None:
     assert (
         after.json()["metadata"]["cached"] is False and after.json()["data"]["user"]["status"] == "disabled"
     )
+
+
+async def test_legacy_api_denials_are_audited(api: Api) -> None:
+    cashier = await api.user_id(demo("cashier"))
+    headers = await api.auth.headers(demo("cashier"))
+    assert (await api.client.get("/api/threats", headers=headers)).status_code == 403
+    async with api.db() as s:
+        foreign = await s.scalar(
+            select(Shift.id).where(Shift.cashier_id == await api.user_id(demo("cashier", 2)))
+        )
+    assert foreign is not None
+    assert (await api.client.get(f"/api/pos-shifts/{foreign}", headers=headers)).status_code == 404
+    async with api.db() as s:
+        rows = (
+            await s.execute(
+                select(AuditLog.action, AuditLog.reason, AuditLog.entity_id)
+                .where(AuditLog.actor_id == cashier, AuditLog.decision == "denied")
+                .order_by(AuditLog.id.desc())
+                .limit(2)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("GET /api/pos-shifts", "scope", foreign),
+        ("GET /api/threats", "role", None),
+    ]
