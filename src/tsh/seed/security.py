@@ -323,8 +323,8 @@ def _oversight(ctx: SeedContext, users: dict[str, int]) -> None:
         for k in range(1 + uid % 2):
             device, platform, agent = DEVICES[(uid + k) % len(DEVICES)]
             started = now - dt.timedelta(hours=rng.randint(1, 24 * 12))
-            seen = min(now - dt.timedelta(minutes=rng.randint(1, 600)), started + dt.timedelta(days=3))
-            seen = max(seen, started)
+            # Seen within the idle timeout (policy: 7 days), so every live one can still refresh.
+            seen = max(started, now - dt.timedelta(minutes=rng.randint(1, 2880)))
             revoked = started + dt.timedelta(hours=2) if k == 1 and uid % 3 == 0 else None
             w.add(
                 "sessions",

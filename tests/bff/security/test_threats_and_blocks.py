@@ -177,6 +177,13 @@ async def test_a_block_refuses_the_next_request_until_lifted(sec: Api, outsider:
         assert (await sec.get(OFFICER, "/blocked-ips")).status_code == 200
         dup = await sec.send(OFFICER, "POST", "/blocked-ips", {"cidr": "192.0.2.8/29", "reason": "again"})
         assert dup.status_code == 409 and dup.json()["error_code"] == "ALREADY_BLOCKED"
+        # A wider range is not covered yet: it may be blocked (and lifted again).
+        wider = await sec.send(OFFICER, "POST", "/blocked-ips", {"cidr": "192.0.2.0/27", "reason": "wider"})
+        assert wider.status_code == 201, wider.text
+        lifted = await sec.send(
+            OFFICER, "DELETE", f"/blocked-ips/{wider.json()['data']['id']}", params={"reason": "test"}
+        )
+        assert lifted.status_code == 200
     finally:
         r = await sec.send(OFFICER, "DELETE", f"/blocked-ips/{block['id']}", params={"reason": "test over"})
         assert r.status_code == 200, r.text

@@ -124,8 +124,9 @@ def _contains(network: Network, ip: str | None) -> bool:
     return address.version == network.version and address in network
 
 
-def _networks_overlap(a: Network, b: Network) -> bool:
-    return a.version == b.version and a.overlaps(b)
+def _covers(existing: Network, network: Network) -> bool:
+    """Whether `existing` already blocks every address of `network`."""
+    return existing.version == network.version and network.subnet_of(existing)  # type: ignore[arg-type]
 
 
 async def list_blocks(
@@ -177,7 +178,7 @@ async def block_ip(
 
     Returns the block as SEC-08 lists it, with `sessions_revoked`. Errors: 422 INVALID_CIDR,
     422 RANGE_TOO_WIDE, 422 SELF_BLOCK (the caller's own address is inside), 409 ALREADY_BLOCKED
-    (a block in force overlaps the range), 422 VALIDATION_ERROR for an expiry in the past.
+    (a block in force already covers the range), 422 VALIDATION_ERROR for an expiry in the past.
     """
     network = parse_range(cidr)
     now = utcnow()
@@ -196,11 +197,11 @@ async def block_ip(
             existing = ipaddress.ip_network(other.cidr, strict=False)
         except ValueError:
             continue
-        if _networks_overlap(existing, network):
+        if _covers(existing, network):
             raise Conflict(
                 f"An active block ({other.cidr}) already covers this range",
                 code="ALREADY_BLOCKED",
-                details=[field_error("cidr", "overlaps an active block", block_id=other.id)],
+                details=[field_error("cidr", "inside an active block", block_id=other.id)],
             )
     block = BlockedIp(
         cidr=str(network),
