@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     log_json: bool = True
     access_log: bool = True
     section_timeout_s: float = 5.0
+    # Threat detectors (clarifications.md): counts over a sliding window of this many minutes.
+    threat_window_minutes: int = 10
+    threat_brute_force_failures: int = 10
+    threat_stuffing_failures: int = 20
+    threat_stuffing_accounts: int = 5
+    threat_probe_denials: int = 10
     # Test suites turn this on: every response is checked against its endpoint's declaration
     # (response model, declared error codes) and a mismatch is recorded as a contract violation.
     check_contract: bool = False

@@ -25,6 +25,7 @@ from tsh.bff.call import Call, Created, scope_marker
 from tsh.bff.schemas import cursor_list
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
+from tsh.domain.identity.detectors import detect_privilege_probe
 from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
 from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
@@ -32,7 +33,7 @@ from tsh.platform.cache.backend import CacheError, Entry
 from tsh.platform.cache.tags import entry_tags, screen_tags
 from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
-from tsh.platform.errors import AppError, Forbidden
+from tsh.platform.errors import AppError, Forbidden, NotFound
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.handlers import error_response
 from tsh.platform.http.idempotent import idempotency_key, run_idempotent
@@ -73,6 +74,14 @@ def resolve_scope(spec: EndpointSpec, principal: Principal) -> Scope:
 def _path_ids(spec: EndpointSpec, request: Request) -> dict[str, int]:
     # One id rule for both back ends (tsh.platform.http.ids): anything else names no row, 404.
     return {name: path_row_id(request.path_params.get(name, "")) for name in spec.path_params}
+
+
+def _row_id_or_none(raw: str) -> int | None:
+    """Only an id a row can have goes into the audit trail (the one id rule of path_row_id)."""
+    try:
+        return path_row_id(raw)
+    except NotFound:
+        return None
 
 
 def _list_filters(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -126,15 +135,21 @@ class EndpointRunner:
         try:
             scope = resolve_scope(spec, principal)
         except Forbidden:
-            if spec.kind == "action":
-                await self._audit_denied(ctx, request, principal)
+            await self._audit_denied(ctx, request, principal, reason="role")
             raise
         await ctx.limiter.hit(
             f"ep:{spec.id}:u{principal.user_id}", spec.rate_limit or ctx.settings.rate_limit_default
         )
-        if spec.kind == "screen":
-            return await self._screen(ctx, request, principal, scope)
-        return await self._action(ctx, request, principal, scope)
+        try:
+            if spec.kind == "screen":
+                return await self._screen(ctx, request, principal, scope)
+            return await self._action(ctx, request, principal, scope)
+        except NotFound as exc:
+            # A record outside the caller's scope is answered 404 like a missing one (no existence
+            # oracle) but is a denial for the audit trail (clarifications.md: denied/scope).
+            if scope != "all" and (exc.code == "NOT_FOUND" or exc.code.endswith("_NOT_FOUND")):
+                await self._audit_denied(ctx, request, principal, reason="scope")
+            raise
 
     # -- screens -------------------------------------------------------------------------
 
@@ -313,7 +328,12 @@ class EndpointRunner:
         meta = metadata(request_id=state["request_id"], started=state["started"])
         return status, success_bytes(data, meta)
 
-    async def _audit_denied(self, ctx: AppContext, request: Request, principal: Principal) -> None:
+    async def _audit_denied(
+        self, ctx: AppContext, request: Request, principal: Principal, *, reason: str
+    ) -> None:
+        """Write the denial to the audit trail (role: 403, scope: a foreign id answered 404) and
+        let the privilege-probe detector count it."""
+        ids = [_row_id_or_none(str(request.path_params.get(n, ""))) for n in self.spec.path_params]
         async with unit_of_work(ctx.db, ctx.bus) as session:
             record_audit(
                 session,
@@ -321,9 +341,13 @@ class EndpointRunner:
                 app=self.spec.app,
                 action=self.spec.id,
                 entity_type=self.spec.audit_entity,
-                entity_id=None,
+                entity_id=ids[0] if len(ids) == 1 else None,
                 decision="denied",
-                reason="role",
+                reason=reason,
                 ip=_client_ip(request),
                 request_id=request.scope["state"]["request_id"],
+            )
+            await session.flush()
+            await detect_privilege_probe(
+                session, ctx.settings, user_id=principal.user_id, ip=_client_ip(request)
             )

@@ -22,6 +22,10 @@ from tsh.api.legacy.http import (
     run_write,
 )
 from tsh.api.legacy.resource import Op, Resource, get_record, list_records
+from tsh.domain.identity.detectors import detect_privilege_probe
+from tsh.domain.identity.service import record_audit
+from tsh.platform.db.uow import unit_of_work
+from tsh.platform.errors import AppError, Forbidden, NotFound
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -77,24 +81,78 @@ def _write(res: Resource, op: Op) -> Endpoint:
     return endpoint
 
 
+def _audited(res: Resource, method: str, endpoint: Endpoint) -> Endpoint:
+    """Denials go to the audit trail as on the BFF: 403 by role, and 404 for a caller whose scope
+    is narrower than `all` (a foreign record answered like a missing one)."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (Forbidden, NotFound) as exc:
+            await _audit_denial(request, res, method, "role" if isinstance(exc, Forbidden) else "scope")
+            raise
+
+    return wrapped
+
+
+async def _audit_denial(request: Request, res: Resource, method: str, reason: str) -> None:
+    try:
+        principal = await principal_of(request)
+    except AppError:
+        return  # no caller to hold to account
+    if reason == "scope":
+        try:
+            if res.access.scope_for(principal) == "all":
+                return  # a missing record, not a denial
+        except Forbidden:
+            reason = "role"
+    raw = str(request.path_params.get("id", ""))
+    ctx = request.app.state.ctx
+    async with unit_of_work(ctx.db, ctx.bus) as session:
+        record_audit(
+            session,
+            actor_id=principal.user_id,
+            app=None,
+            action=f"{method} /api/{res.path}"[:64],
+            entity_type=res.entity,
+            entity_id=raw or None,
+            decision="denied",
+            reason=reason,
+            ip=client_ip(request),
+            request_id=request_id(request),
+        )
+        await session.flush()
+        await detect_privilege_probe(session, ctx.settings, user_id=principal.user_id, ip=client_ip(request))
+
+
 def add_resources(router: APIRouter, resources: Sequence[Resource]) -> None:
     for res in resources:
         base = f"/api/{res.path}"
         tag: list[str | Enum] = [res.path]
         if "list" in res.ops:
-            router.add_api_route(base, _list(res), methods=["GET"], tags=tag, summary=f"List {res.path}")
+            router.add_api_route(
+                base, _audited(res, "GET", _list(res)), methods=["GET"], tags=tag, summary=f"List {res.path}"
+            )
         if "create" in res.ops:
             router.add_api_route(
-                base, _write(res, "create"), methods=["POST"], tags=tag, summary=f"Create in {res.path}"
+                base,
+                _audited(res, "POST", _write(res, "create")),
+                methods=["POST"],
+                tags=tag,
+                summary=f"Create in {res.path}",
             )
         if "get" in res.ops:
             router.add_api_route(
-                base + "/{id}", _get(res), methods=["GET"], tags=tag, summary=f"Get one of {res.path}"
+                base + "/{id}",
+                _audited(res, "GET", _get(res)),
+                methods=["GET"],
+                tags=tag,
+                summary=f"Get one of {res.path}",
             )
         if "update" in res.ops:
             router.add_api_route(
                 base + "/{id}",
-                _write(res, "update"),
+                _audited(res, "PATCH", _write(res, "update")),
                 methods=["PATCH"],
                 tags=tag,
                 summary=f"Update one of {res.path}",
@@ -102,7 +160,7 @@ def add_resources(router: APIRouter, resources: Sequence[Resource]) -> None:
         if "delete" in res.ops:
             router.add_api_route(
                 base + "/{id}",
-                _write(res, "delete"),
+                _audited(res, "DELETE", _write(res, "delete")),
                 methods=["DELETE"],
                 tags=tag,
                 summary=f"Delete one of {res.path}",

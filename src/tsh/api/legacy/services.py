@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.api.legacy.resource import Command
 from tsh.domain.accounting import periods, posting, rates
 from tsh.domain.actor import Actor
-from tsh.domain.identity import administration
+from tsh.domain.identity import administration, threats
 from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.identity.service import revoke_session
 from tsh.domain.money import has_valid_places
@@ -170,6 +170,29 @@ async def revoke(session: AsyncSession, principal: Principal, row: Any, body: No
     return row
 
 
+# -- threats: PATCH = SEC-04 ------------------------------------------------------------------------
+
+
+class ThreatUpdate(Strict):
+    status: Literal["investigating", "resolved", "false_positive"] | None = None
+    assignee_id: Id | None = None
+    note: str | None = Field(None, max_length=2000)
+    resolution: str | None = Field(None, max_length=2000)
+
+
+async def update_threat(session: AsyncSession, principal: Principal, row: Any, body: ThreatUpdate) -> Any:
+    threat, _ = await threats.update_threat(
+        session,
+        Actor.of(principal, "all"),
+        threat_id=row.id,
+        status=body.status,
+        assignee_id=body.assignee_id,
+        note=body.note,
+        resolution=body.resolution,
+    )
+    return threat
+
+
 # -- exchange-rates: POST (ACC-30) ---------------------------------------------------------------
 
 
@@ -247,6 +270,7 @@ ORDER_STATUS = Command(order_status, OrderStatus)
 PAYMENT = Command(create_payment, NewPayment)
 JOURNAL_ENTRY = Command(create_entry, NewEntry)
 SESSION_REVOKE = Command(revoke)
+THREAT_UPDATE = Command(update_threat, ThreatUpdate)
 EXCHANGE_RATE = Command(create_rate, NewRate)
 CREDIT_DECISION = Command(decide_credit, CreditDecision)
 PAYOUT_DECISION = Command(decide_payout, PayoutDecision)

@@ -77,9 +77,12 @@ OPERATIONS: tuple[Resource, ...] = (
         "threats",
         Threat,
         SECURITY,
+        frozenset({"list", "get", "update"}),
         filters={n: n for n in ("status", "severity", "type", "user_id", "assignee_id")},
         order=(("last_seen", True),),
         expansion=Expansion((many("events", SecurityEvent, "threat_id", order_by="at"),)),
+        write_roles={"security_officer": "all"},
+        commands={"update": services.THREAT_UPDATE},
     ),
     Resource(
         "audit-logs",

@@ -17,10 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.customers.models import Address, Customer
 from tsh.domain.events import raise_event
 from tsh.domain.identity.models import User, UserSession
-from tsh.domain.identity.service import check_new_password, normalise_phone, revoke_user_sessions
+from tsh.domain.identity.service import (
+    check_new_password,
+    normalise_phone,
+    refuse_reused_password,
+    replace_password,
+    revoke_user_sessions,
+)
 from tsh.domain.money import wire
 from tsh.domain.organisation.models import Branch, DeliveryZone
-from tsh.platform.auth.passwords import hash_password, verify_password
+from tsh.platform.auth.passwords import verify_password
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
@@ -89,7 +95,8 @@ async def change_password(
     assert user is not None
     await check_password(session, user, current, "current_password")
     await check_new_password(session, new, field="new_password")
-    user.password_hash = await hash_password(new)
+    await refuse_reused_password(session, user=user, password=new, field="new_password")
+    await replace_password(session, user=user, new_password=new)
     await revoke_user_sessions(
         session, user_id=user.id, reason="password_change", except_session_id=session_id
     )

@@ -17,6 +17,7 @@ from tsh.domain.events import raise_event
 from tsh.domain.identity.links import branches, customers, employees, technicians
 from tsh.domain.identity.login import normalise_email
 from tsh.domain.identity.models import PasswordResetToken, Role, User, UserSession
+from tsh.domain.identity.password_history import refuse_reused_password, replace_password
 from tsh.domain.identity.policies import password_min_length
 from tsh.domain.identity.results import TokenPair
 from tsh.domain.identity.sessions import open_session, revoke_user_sessions
@@ -201,9 +202,10 @@ async def reset_password(session: AsyncSession, *, token: str, new_password: str
         raise Invalid("The link is invalid or has expired", code="TOKEN_INVALID_OR_EXPIRED")
     link, user = found
     await check_new_password(session, new_password, field="new_password")
+    await refuse_reused_password(session, user=user, password=new_password, field="new_password")
 
     link.used_at = now
-    user.password_hash = await hash_password(new_password)
+    await replace_password(session, user=user, new_password=new_password)
     await revoke_user_sessions(session, user_id=user.id, reason="password_reset")
     raise_event(session, "UserChanged", users=[user.id], reason="password")
     return user.id

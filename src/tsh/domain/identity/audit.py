@@ -16,6 +16,7 @@ from tsh.platform.db.base import utcnow
 # Repeated signals of one kind about one user or address join the open threat instead of
 # opening a new one each time, as long as it was seen within this window.
 THREAT_MERGE_WINDOW = timedelta(hours=24)
+MAX_ENTITY_ID = 2**31 - 1  # ids are 32-bit integer columns
 
 
 def record_audit(
@@ -38,7 +39,7 @@ def record_audit(
 
     `entity_id` may come straight from a path parameter; a non-numeric one is not an entity id."""
     if isinstance(entity_id, str):
-        entity_id = int(entity_id) if entity_id.isdecimal() else None
+        entity_id = int(entity_id) if entity_id.isdecimal() and int(entity_id) <= MAX_ENTITY_ID else None
     session.add(
         AuditLog(
             at=utcnow(),

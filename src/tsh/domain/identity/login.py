@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.config import Settings
 from tsh.domain.events import raise_event
-from tsh.domain.identity.audit import raise_threat, record_security_event
+from tsh.domain.identity.audit import record_security_event
+from tsh.domain.identity.detectors import detect_login_threats
 from tsh.domain.identity.models import BlockedIp, Lockout, LoginAttempt, Role, User
 from tsh.domain.identity.policies import LockoutPolicy, lockout_policy
 from tsh.domain.identity.results import Rejection, TokenPair
@@ -160,7 +161,6 @@ async def _lock_if_over_threshold(
                 until=now + policy.duration,
             )
         )
-        threat = await raise_threat(session, type="brute_force", severity="medium", user_id=user_id, ip=ip)
         record_security_event(
             session,
             type="lockout",
@@ -168,7 +168,6 @@ async def _lock_if_over_threshold(
             user_id=user_id,
             ip=ip,
             details={"kind": "account", "email": email, "failed_count": account_failures},
-            threat_id=threat.id,
         )
         if user_id is not None:
             raise_event(session, "UserChanged", users=[user_id], reason="lockout")
@@ -188,14 +187,12 @@ async def _lock_if_over_threshold(
                 until=now + policy.duration,
             )
         )
-        threat = await raise_threat(session, type="credential_stuffing", severity="high", user_id=None, ip=ip)
         record_security_event(
             session,
             type="lockout",
             severity="high",
             ip=ip,
             details={"kind": "ip", "failed_count": ip_failures},
-            threat_id=threat.id,
         )
 
 
@@ -249,6 +246,13 @@ async def login(
             )
         )
 
+    async def detect() -> int | None:
+        # The detectors count the attempts in the database: this one must be in it.
+        await session.flush()
+        return await detect_login_threats(
+            session, settings, email=email, user_id=user.id if user else None, ip=ip
+        )
+
     lock = await _active_lockout(session, email=email, ip=ip, now=now)
     if lock is not None:
         attempt("locked")
@@ -259,6 +263,7 @@ async def login(
             user_id=user.id if user else None,
             ip=ip,
             details={"email": email, "reason": "locked", "lockout_id": lock.id},
+            threat_id=await detect(),
         )
         return Rejection(RateLimited(math.ceil((lock.until - now).total_seconds())))
 
@@ -267,6 +272,10 @@ async def login(
     if user is None or role_code is None or not password_ok or user.status != "active":
         result = "disabled" if user is not None and password_ok else "bad_credentials"
         attempt(result)
+        # Lockout first: it counts this attempt as not yet flushed.
+        await _lock_if_over_threshold(
+            session, email=email, user=user, ip=ip, policy=await lockout_policy(session), now=now
+        )
         record_security_event(
             session,
             type="login_failed",
@@ -274,9 +283,7 @@ async def login(
             user_id=user.id if user else None,
             ip=ip,
             details={"email": email, "reason": result},
-        )
-        await _lock_if_over_threshold(
-            session, email=email, user=user, ip=ip, policy=await lockout_policy(session), now=now
+            threat_id=await detect(),
         )
         return Rejection(invalid_credentials())
 

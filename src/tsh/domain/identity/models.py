@@ -199,6 +199,19 @@ class PasswordResetToken(TimestampMixin, Base):
     )
 
 
+class PasswordHistory(TimestampMixin, Base):
+    """Hashes of a user's earlier passwords (the policy refuses repeating the last N, SEC-19).
+
+    Only Argon2 hashes, written when a password is replaced; the newest N are ever read."""
+
+    __tablename__ = "password_history"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+
+    __table_args__ = (Index("ix_password_history_user_id_created_at", "user_id", "created_at"),)
+
+
 class LoginAttempt(TimestampMixin, Base):
     """Append-only. Passwords are never stored, not even wrong ones."""
 

@@ -19,11 +19,19 @@ from tsh.domain.identity.models import SecurityPolicy
 from tsh.platform.auth.passwords import MIN_LENGTH
 
 DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
-    "password": {"min_length": MIN_LENGTH, "require_letter": True, "require_digit": True},
+    # `history`: a new password may not equal the current one or the ones before it (last 5).
+    "password": {"min_length": MIN_LENGTH, "require_letter": True, "require_digit": True, "history": 5},
     # `ip_threshold` is far above the account threshold: many people share one address (NAT).
     "lockout": {"threshold": 5, "window_minutes": 15, "duration_minutes": 15, "ip_threshold": 100},
     # Empty TTLs mean "the server configuration" (TSH_ACCESS_TOKEN_TTL_S, TSH_REFRESH_TOKEN_TTL_S).
-    "session": {"access_token_ttl_minutes": None, "refresh_token_ttl_days": None},
+    # `idle_timeout_minutes`: a session not refreshed for this long is dead (refresh refused).
+    # `max_sessions_per_user`: opening one more revokes the oldest.
+    "session": {
+        "access_token_ttl_minutes": None,
+        "refresh_token_ttl_days": None,
+        "idle_timeout_minutes": 7 * 24 * 60,
+        "max_sessions_per_user": 10,
+    },
 }
 
 
@@ -39,6 +47,8 @@ class LockoutPolicy:
 class SessionPolicy:
     access_ttl_s: int
     refresh_ttl_s: int
+    idle_s: int
+    max_sessions: int
 
 
 async def load_section(session: AsyncSession, section: str) -> dict[str, Any]:
@@ -82,9 +92,20 @@ async def session_policy(session: AsyncSession, settings: Settings) -> SessionPo
     if access_min is not None:
         access = min(access, access_min * 60)
     refresh = settings.refresh_token_ttl_s if refresh_days is None else refresh_days * 86400
-    return SessionPolicy(access_ttl_s=access, refresh_ttl_s=refresh)
+    idle = _positive(values, "idle_timeout_minutes") or _default_int("session", "idle_timeout_minutes")
+    most = _positive(values, "max_sessions_per_user") or _default_int("session", "max_sessions_per_user")
+    return SessionPolicy(access_ttl_s=access, refresh_ttl_s=refresh, idle_s=idle * 60, max_sessions=most)
 
 
 async def password_min_length(session: AsyncSession) -> int:
     values = await load_section(session, "password")
     return _positive(values, "min_length") or MIN_LENGTH
+
+
+async def password_history_depth(session: AsyncSession) -> int:
+    """How many of the latest passwords (the current one included) a new one may not repeat."""
+    values = await load_section(session, "password")
+    value = values.get("history")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return _default_int("password", "history")

@@ -27,6 +27,7 @@ from tsh.domain.identity.login import (
     normalise_email,
     record_rate_limited_login,
 )
+from tsh.domain.identity.password_history import refuse_reused_password, replace_password
 from tsh.domain.identity.principal import load_permissions, resolve_principal
 from tsh.domain.identity.results import Rejection, TokenPair, accepted
 from tsh.domain.identity.sessions import logout, open_session, refresh, revoke_session, revoke_user_sessions
@@ -54,7 +55,9 @@ __all__ = [
     "record_rate_limited_login",
     "record_security_event",
     "refresh",
+    "refuse_reused_password",
     "register",
+    "replace_password",
     "request_password_reset",
     "reset_password",
     "resolve_principal",

@@ -58,6 +58,7 @@ async def open_session(
     session.add(row)
     await session.flush()
     _session_changed(session, user.id, "opened")
+    await revoke_beyond_limit(session, user_id=user.id, max_sessions=policy.max_sessions)
     return _token_pair(
         settings, row, user, role_code, refresh_token, policy.access_ttl_s, policy.refresh_ttl_s
     )
@@ -128,6 +129,9 @@ async def refresh(
         raise Unauthorized("The session has expired", code="SESSION_EXPIRED")
 
     policy = await session_policy(session, settings)
+    if row.last_seen_at is not None and row.last_seen_at <= now - timedelta(seconds=policy.idle_s):
+        # Idle past the policy's timeout: as dead as an expired one.
+        raise Unauthorized("The session has expired", code="SESSION_EXPIRED")
     new_token = new_refresh_token()
     # Compare-and-swap on the current hash: of two concurrent refreshes with the same token,
     # exactly one rotates; the other finds the token consumed and is treated as a replay.
@@ -226,3 +230,24 @@ async def logout(session: AsyncSession, *, user_id: int, session_id: int, all_se
     if all_sessions:
         return await revoke_user_sessions(session, user_id=user_id, reason="logout_all")
     return 1 if await revoke_session(session, session_id=session_id, reason="logout") else 0
+
+
+async def revoke_beyond_limit(session: AsyncSession, *, user_id: int, max_sessions: int) -> int:
+    """Revoke a user's oldest live sessions beyond `max_sessions` (the policy's sessions per user)."""
+    now = utcnow()
+    live = list(
+        await session.scalars(
+            select(UserSession.id)
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+            )
+            .order_by(UserSession.created_at.desc(), UserSession.id.desc())
+        )
+    )
+    revoked = 0
+    for session_id in live[max_sessions:]:
+        if await revoke_session(session, session_id=session_id, reason="session_limit"):
+            revoked += 1
+    return revoked
