@@ -140,6 +140,9 @@ class EndpointRunner:
         await ctx.limiter.hit(
             f"ep:{spec.id}:u{principal.user_id}", spec.rate_limit or ctx.settings.rate_limit_default
         )
+        # A path id no row can have (`/１`, `/0`, beyond 2^31-1) is a plain 404, before any lookup
+        # and so never a denial by scope in the audit trail.
+        _path_ids(spec, request)
         try:
             if spec.kind == "screen":
                 return await self._screen(ctx, request, principal, scope)
