@@ -340,6 +340,7 @@ class StockBook:
                     "qty": e.qty,
                     "unit_cost": cost,
                     "on_hand_after": after,
+                    "avg_cost_after": self.avg[key],
                     "source_type": e.source_type,
                     "source_id": e.source_id,
                     "by_id": e.by_id,

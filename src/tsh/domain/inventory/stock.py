@@ -27,8 +27,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +47,22 @@ ADJUSTING_MOVEMENTS = ("adjustment", "count")
 def available(level: StockLevel) -> int:
     """on_hand − reserved; negative when later losses left reservations uncovered."""
     return level.on_hand - level.reserved
+
+
+def stock_status(available_qty: int, reorder_point: int) -> str:
+    """The one stock-status rule (apps/inventory.md): `out` when available ≤ 0, `low` when
+    available ≤ reorder point, else `ok` (the wholesale band calls it `in_stock`)."""
+    if available_qty <= 0:
+        return "out"
+    if available_qty <= reorder_point:
+        return "low"
+    return "ok"
+
+
+def stock_status_sql() -> Any:
+    """`stock_status` as a SQL expression over StockLevel, for filters and counts."""
+    free = StockLevel.on_hand - StockLevel.reserved
+    return case((free <= 0, "out"), (free <= StockLevel.reorder_point, "low"), else_="ok")
 
 
 def _stock_changed(session: AsyncSession, warehouse_id: int, product_ids: Iterable[int]) -> None:
@@ -220,6 +237,7 @@ def _movement(
         qty=qty,
         unit_cost=unit_cost,
         on_hand_after=level.on_hand,
+        avg_cost_after=level.avg_cost,
         source_type=source_type,
         source_id=source_id,
         by_id=by_id,

@@ -1,0 +1,383 @@
+"""Inventory reports: reorder suggestions (INV-05), valuation as of a date (INV-19), stock aging (INV-20).
+
+Reorder (clarifications.md): with d = units sold over 90 days / 90 and L = the product's lead time,
+a row is suggested when on hand < d × (L + 7) (safety) or available ≤ its reorder point; the
+suggested quantity is d × (L + 14) − (on hand + in transit − reserved), at least the row's reorder
+quantity when it is at or below its reorder point, rounded up to whole cartons (pack size).
+Surplus elsewhere: what another warehouse (any branch: quantity only) holds above both its own
+reorder point and its own safety stock.
+
+Valuation: today's figures are the stock rows (on hand × average cost); a past date reads, per
+product and warehouse, the last movement up to the end of that day (on_hand_after ×
+avg_cost_after, kept on every movement), so no replay of the ledger is needed.
+
+Aging (clarifications.md): buckets by days since the last receipt (receipt or transfer in) 0–30,
+31–90, 91–180, over 180; slow-moving = no sale in 90 days, dead = none in 180.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsh.domain.accounting.posting import rate_in_force
+from tsh.domain.actor import Actor
+from tsh.domain.catalog.models import Category, Product
+from tsh.domain.inventory.access import scoped_warehouse_ids
+from tsh.domain.inventory.models import StockLevel, StockMovement
+from tsh.domain.inventory.queries import (
+    SALE_MOVEMENTS,
+    VELOCITY_DAYS,
+    cost,
+    iqd,
+    product_refs,
+    sales_velocity,
+    warehouse_refs,
+)
+from tsh.domain.money import round_money, wire
+from tsh.domain.shared import business_today, day_start_utc
+from tsh.platform.errors import Invalid, field_error
+
+SAFETY_DAYS = 7
+COVER_DAYS = 14
+SURPLUS_SHOWN = 3
+TOP_PRODUCTS = 20
+AGING_BUCKETS = (("0-30", 30), ("31-90", 90), ("91-180", 180), ("over_180", None))
+REWEIGHING = ("receipt", "transfer_in")
+SLOW_DAYS, DEAD_DAYS = 90, 180
+
+
+def _category_filter(category_id: int | None) -> Any:
+    if category_id is None:
+        return None
+    children = select(Category.id).where(Category.parent_id == category_id)
+    return or_(Product.category_id == category_id, Product.category_id.in_(children))
+
+
+def _wh(refs: dict[int, dict[str, Any]], wid: int) -> dict[str, Any]:
+    return {k: refs[wid][k] for k in ("id", "code", "name")}
+
+
+# --- INV-05 ---------------------------------------------------------------------------------------
+async def reorder_suggestions(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int,
+    after: dict[str, Any] | None = None,
+    warehouse_id: int | None = None,
+    category_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows to reorder in the caller's warehouses by (warehouse, product); up to limit+1 rows."""
+    wids = await scoped_warehouse_ids(session, actor, warehouse_id)
+    stmt = (
+        select(StockLevel, Product.lead_time_days, Product.pack_size)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(StockLevel.warehouse_id.in_(wids), Product.is_active.is_(True))
+        .order_by(StockLevel.warehouse_id, StockLevel.product_id)
+    )
+    cat = _category_filter(category_id)
+    if cat is not None:
+        stmt = stmt.where(cat)
+    if after is not None:
+        try:
+            w, p = int(after["w"]), int(after["p"])
+        except (KeyError, TypeError, ValueError):
+            raise Invalid(details=[field_error("cursor", "does not match this list")]) from None
+        stmt = stmt.where(
+            or_(StockLevel.warehouse_id > w, and_(StockLevel.warehouse_id == w, StockLevel.product_id > p))
+        )
+    sold = await sales_velocity(session, wids)
+    picked: list[tuple[StockLevel, Decimal, int, int]] = []
+    for level, lead, pack in (await session.execute(stmt)).tuples():
+        daily = Decimal(sold.get((level.product_id, level.warehouse_id), 0)) / VELOCITY_DAYS
+        free = level.on_hand - level.reserved
+        at_point = free <= level.reorder_point
+        if not (at_point or level.on_hand < daily * (lead + SAFETY_DAYS)):
+            continue
+        need = daily * (lead + COVER_DAYS) - (level.on_hand + level.in_transit_in - level.reserved)
+        if at_point:
+            need = max(need, Decimal(level.reorder_qty))
+        if need <= 0:
+            continue
+        packs = max(pack, 1)
+        picked.append((level, daily, lead, math.ceil(need / packs) * packs))
+        if len(picked) > limit:
+            break
+    return await _suggestion_rows(session, actor, picked)
+
+
+async def _suggestion_rows(
+    session: AsyncSession, actor: Actor, picked: list[tuple[StockLevel, Decimal, int, int]]
+) -> list[dict[str, Any]]:
+    pids = sorted({lv.product_id for lv, *_ in picked})
+    products = await product_refs(session, pids, actor.language)
+    # Surplus is looked for in every warehouse, whatever the caller's scope (quantities only).
+    others = list(
+        (
+            await session.execute(
+                select(StockLevel, Product.lead_time_days)
+                .join(Product, Product.id == StockLevel.product_id)
+                .where(StockLevel.product_id.in_(pids), StockLevel.on_hand - StockLevel.reserved > 0)
+            )
+        ).tuples()
+    )
+    all_sold = await sales_velocity(session, sorted({lv.warehouse_id for lv, _ in others}), pids)
+    surplus: dict[int, list[tuple[int, int]]] = {}
+    for lv, lead in others:
+        daily = Decimal(all_sold.get((lv.product_id, lv.warehouse_id), 0)) / VELOCITY_DAYS
+        keep = max(lv.reorder_point, math.ceil(daily * (lead + SAFETY_DAYS)))
+        spare = lv.on_hand - lv.reserved - keep
+        if spare > 0:
+            surplus.setdefault(lv.product_id, []).append((lv.warehouse_id, spare))
+    refs = await warehouse_refs(
+        session,
+        {lv.warehouse_id for lv, *_ in picked} | {w for rows in surplus.values() for w, _ in rows},
+        actor.language,
+    )
+    out = []
+    for level, daily, lead, qty in picked:
+        spares = sorted(
+            (s for s in surplus.get(level.product_id, []) if s[0] != level.warehouse_id),
+            key=lambda s: (-s[1], s[0]),
+        )[:SURPLUS_SHOWN]
+        free = level.on_hand - level.reserved
+        out.append(
+            {
+                "product": products[level.product_id],
+                "warehouse": _wh(refs, level.warehouse_id),
+                "on_hand": level.on_hand,
+                "reserved": level.reserved,
+                "available": free,
+                "in_transit_in": level.in_transit_in,
+                "reorder_point": level.reorder_point,
+                "reorder_qty": level.reorder_qty,
+                "avg_daily_sales": f"{daily:.2f}",
+                "lead_time_days": lead,
+                "suggested_qty": qty,
+                "surplus": [{"warehouse": _wh(refs, w), "qty": q} for w, q in spares],
+            }
+        )
+    return out
+
+
+def suggestion_position(row: dict[str, Any]) -> dict[str, Any]:
+    return {"w": row["warehouse"]["id"], "p": row["product"]["id"]}
+
+
+# --- INV-19 ---------------------------------------------------------------------------------------
+async def valuation(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    as_of: dt.date | None = None,
+    warehouse_id: int | None = None,
+    category_id: int | None = None,
+    group_by: str = "warehouse",
+) -> dict[str, Any]:
+    """Quantity and IQD value (with the USD equivalent at that date's rate) by warehouse, category
+    or product, and the top 20 products; 422 for a future date, 409 NO_EXCHANGE_RATE."""
+    today = business_today()
+    day = as_of or today
+    if day > today:
+        raise Invalid("The date is in the future", details=[field_error("as_of", "must not be after today")])
+    wids = await scoped_warehouse_ids(session, actor, warehouse_id)
+    cat = _category_filter(category_id)
+    if day == today:
+        stmt = select(
+            StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.avg_cost
+        ).where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
+    else:
+        last = (
+            select(func.max(StockMovement.id).label("id"))
+            .where(
+                StockMovement.warehouse_id.in_(wids),
+                StockMovement.at < day_start_utc(day + dt.timedelta(days=1)),
+            )
+            .group_by(StockMovement.product_id, StockMovement.warehouse_id)
+            .subquery()
+        )
+        stmt = (
+            select(
+                StockMovement.product_id,
+                StockMovement.warehouse_id,
+                StockMovement.on_hand_after,
+                StockMovement.avg_cost_after,
+            )
+            .join(last, last.c.id == StockMovement.id)
+            .where(StockMovement.on_hand_after > 0)
+        )
+    stmt = stmt.add_columns(Product.category_id).join(Product, Product.id == stmt.selected_columns[0])
+    if cat is not None:
+        stmt = stmt.where(cat)
+    result: Any = await session.execute(stmt)
+    rows = [(int(p), int(w), int(q), Decimal(c), int(k)) for p, w, q, c, k in result.tuples()]
+    rate = await rate_in_force(session, day)
+    groups: dict[int, list[Any]] = {}
+    products: dict[int, list[Any]] = {}
+    for pid, wid, qty, unit, cat_id in rows:
+        key = {"warehouse": wid, "category": cat_id, "product": pid}[group_by]
+        for bucket, k in ((groups, key), (products, pid)):
+            acc = bucket.setdefault(k, [0, Decimal(0)])
+            acc[0] += qty
+            acc[1] += qty * unit
+    names = await _group_names(session, actor, group_by, list(groups))
+    top = sorted(products.items(), key=lambda kv: (-kv[1][1], kv[0]))[:TOP_PRODUCTS]
+    prefs = await product_refs(session, [p for p, _ in top], actor.language)
+    total_qty = sum(q for _, _, q, _, _ in rows)
+    total_value = sum((q * c for _, _, q, c, _ in rows), Decimal(0))
+
+    def figures(qty: int, value: Decimal) -> dict[str, Any]:
+        return {"qty": qty, "value": iqd(value), "value_usd": wire(round_money(value / rate, "USD"), "USD")}
+
+    return {
+        "as_of": day,
+        "group_by": group_by,
+        "rate": {"iqd_per_usd": f"{rate:.2f}"},
+        "total": figures(total_qty, total_value),
+        "groups": [
+            {"key": names[k], **figures(q, v)}
+            for k, (q, v) in sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        ],
+        "top_products": [
+            {
+                "product": prefs[p],
+                **figures(q, v),
+                "avg_cost": cost(v / q if q else Decimal(0)),
+            }
+            for p, (q, v) in top
+        ],
+    }
+
+
+async def _group_names(
+    session: AsyncSession, actor: Actor, group_by: str, ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    if group_by == "warehouse":
+        refs = await warehouse_refs(session, ids, actor.language)
+        return {i: {"id": i, "code": r["code"], "name": r["name"]} for i, r in refs.items()}
+    if group_by == "product":
+        prefs = await product_refs(session, ids, actor.language)
+        return {i: {"id": i, "code": r["sku"], "name": r["name"]} for i, r in prefs.items()}
+    name = Category.name_ar if actor.language == "ar" else Category.name_en
+    rows: Any = await session.execute(select(Category.id, name).where(Category.id.in_(ids))) if ids else []
+    return {int(i): {"id": int(i), "code": None, "name": n} for i, n in rows}
+
+
+# --- INV-20 ---------------------------------------------------------------------------------------
+def _bucket(days: int | None) -> str:
+    if days is None:
+        return "over_180"
+    for name, upto in AGING_BUCKETS:
+        if upto is None or days <= upto:
+            return name
+    return "over_180"
+
+
+async def aging(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int,
+    after: dict[str, Any] | None = None,
+    warehouse_id: int | None = None,
+    category_id: int | None = None,
+) -> dict[str, Any]:
+    """Aging buckets of the stock on hand, slow/dead summaries and a page of slow and dead rows
+    (longest without a sale first); items hold up to limit+1 rows."""
+    wids = await scoped_warehouse_ids(session, actor, warehouse_id)
+    stmt = (
+        select(
+            StockLevel.id,
+            StockLevel.product_id,
+            StockLevel.warehouse_id,
+            StockLevel.on_hand,
+            StockLevel.avg_cost,
+        )
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
+    )
+    cat = _category_filter(category_id)
+    if cat is not None:
+        stmt = stmt.where(cat)
+    levels = list((await session.execute(stmt)).tuples())
+
+    async def last(types: tuple[str, ...]) -> dict[tuple[int, int], dt.datetime]:
+        rows = await session.execute(
+            select(StockMovement.product_id, StockMovement.warehouse_id, func.max(StockMovement.at))
+            .where(StockMovement.warehouse_id.in_(wids), StockMovement.type.in_(types))
+            .group_by(StockMovement.product_id, StockMovement.warehouse_id)
+        )
+        return {(int(p), int(w)): at for p, w, at in rows.tuples()}
+
+    inbound, sold = await last(REWEIGHING), await last(SALE_MOVEMENTS)
+    outbound = await last((*SALE_MOVEMENTS, "transfer_out"))
+    now = dt.datetime.now(dt.UTC)
+
+    def days(at: dt.datetime | None) -> int | None:
+        return None if at is None else max((now - at).days, 0)
+
+    buckets: dict[str, list[Any]] = {name: [0, Decimal(0)] for name, _ in AGING_BUCKETS}
+    classes: dict[str, list[Any]] = {"slow": [0, 0, Decimal(0)], "dead": [0, 0, Decimal(0)]}
+    flagged = []
+    for level_id, pid, wid, qty, unit in levels:
+        key = (pid, wid)
+        value = qty * Decimal(unit)
+        acc = buckets[_bucket(days(inbound.get(key)))]
+        acc[0] += qty
+        acc[1] += value
+        idle = days(sold.get(key))
+        kind = "dead" if idle is None or idle > DEAD_DAYS else "slow" if idle > SLOW_DAYS else None
+        if kind:
+            c = classes[kind]
+            c[0], c[1], c[2] = c[0] + 1, c[1] + qty, c[2] + value
+            # Sort key: never sold first, then the longest idle, then the row id.
+            flagged.append(
+                (-(idle if idle is not None else 10**6), level_id, pid, wid, qty, Decimal(unit), kind)
+            )
+    flagged.sort(key=lambda r: (r[0], r[1]))
+    if after is not None:
+        try:
+            pos = (int(after["k"]), int(after["i"]))
+        except (KeyError, TypeError, ValueError):
+            raise Invalid(details=[field_error("cursor", "does not match this list")]) from None
+        flagged = [r for r in flagged if (r[0], r[1]) > pos]
+    shown = flagged[: limit + 1]
+    prefs = await product_refs(session, (r[2] for r in shown), actor.language)
+    refs = await warehouse_refs(session, (r[3] for r in shown), actor.language)
+    items = [
+        {
+            "id": level_id,
+            "product": prefs[pid],
+            "warehouse": _wh(refs, wid),
+            "on_hand": qty,
+            "value": iqd(qty * unit),
+            "last_receipt_at": inbound.get((pid, wid)),
+            "last_outbound_at": outbound.get((pid, wid)),
+            "last_sale_at": sold.get((pid, wid)),
+            "days_since_receipt": days(inbound.get((pid, wid))),
+            "days_since_sale": days(sold.get((pid, wid))),
+            "movement_class": kind,
+            "sort_key": sort_key,
+        }
+        for sort_key, level_id, pid, wid, qty, unit, kind in shown
+    ]
+    return {
+        "buckets": [{"bucket": name, "qty": q, "value": iqd(v)} for name, (q, v) in buckets.items()],
+        "slow_moving": {
+            "rows": classes["slow"][0],
+            "qty": classes["slow"][1],
+            "value": iqd(classes["slow"][2]),
+        },
+        "dead": {"rows": classes["dead"][0], "qty": classes["dead"][1], "value": iqd(classes["dead"][2])},
+        "items": items,
+    }
+
+
+def aging_position(row: dict[str, Any]) -> dict[str, Any]:
+    return {"k": row["sort_key"], "i": row["id"]}
