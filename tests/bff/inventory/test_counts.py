@@ -4,6 +4,7 @@ without booking the variance, overlap and closed-count rules."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -11,7 +12,7 @@ from tests.bff.inventory.conftest import BM1, BM2, IM, WS1, WS2, Inv
 from tsh.domain.inventory.models import Adjustment, Count, CountLine
 
 
-async def _start(inv: Inv, email: str, wid: int, pids: list[int], *, blind: bool = True) -> dict:  # type: ignore[type-arg]
+async def _start(inv: Inv, email: str, wid: int, pids: list[int], *, blind: bool = True) -> dict[str, Any]:
     body = {"warehouse_id": wid, "scope": "products", "product_ids": pids, "blind": blind}
     r = await inv.send(email, "POST", "/counts", body)
     assert r.status_code == 201, r.text
