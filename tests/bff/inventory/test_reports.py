@@ -176,3 +176,40 @@ async def test_aging_buckets_cover_the_stock(inv: Inv) -> None:
         more = await inv.data(IM, "/reports/aging", limit=50, cursor=data["next_cursor"])
         assert not {r["id"] for r in more["items"]} & {r["id"] for r in data["items"]}
     assert (await inv.get(ACCOUNTANT, "/reports/aging")).status_code == 200
+    # The dates kept on the stock rows are the ledger's.
+    async with inv.api.db() as s:
+        for row in data["items"][:10]:
+            level = await s.get(StockLevel, row["id"])
+            assert level is not None
+            last_sale = await s.scalar(
+                select(func.max(StockMovement.at)).where(
+                    StockMovement.product_id == level.product_id,
+                    StockMovement.warehouse_id == level.warehouse_id,
+                    StockMovement.type.in_(("sale", "pos_sale")),
+                )
+            )
+            last_in = await s.scalar(
+                select(func.max(StockMovement.at)).where(
+                    StockMovement.product_id == level.product_id,
+                    StockMovement.warehouse_id == level.warehouse_id,
+                    StockMovement.type.in_(("receipt", "transfer_in")),
+                )
+            )
+            assert (level.last_sale_at, level.last_receipt_at) == (last_sale, last_in)
+
+
+async def test_a_receipt_moves_stock_to_the_newest_bucket(inv: Inv) -> None:
+    src, dst = await inv.warehouse("BGD-MAIN"), await inv.warehouse("ERB-MAIN")
+    (a,) = await inv.stocked(src, 1)
+    before = await inv.data(IM, "/reports/aging", warehouse_id=dst)
+    assert (await inv.get(IM, "/reports/aging", warehouse_id=dst)).json()["metadata"]["cached"] is True
+    t = await inv.transfer(IM, src, dst, [(a.product_id, 1)])
+    assert (await inv.send(IM, "POST", f"/transfers/{t['id']}/dispatch", {})).status_code == 200
+    body = {"lines": [{"product_id": a.product_id, "qty_received": 1}]}
+    assert (await inv.send(IM, "POST", f"/transfers/{t['id']}/receipt", body)).status_code == 200
+    level = await inv.level(a.product_id, dst)
+    assert level is not None and level.last_receipt_at is not None
+    after = await inv.get(IM, "/reports/aging", warehouse_id=dst)
+    assert after.json()["metadata"]["cached"] is False
+    newest = after.json()["data"]["buckets"][0]
+    assert newest["bucket"] == "0-30" and newest["qty"] >= before["buckets"][0]["qty"] + 1

@@ -68,6 +68,10 @@ class StockLevel(TimestampMixin, Base):
     avg_cost: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     reorder_point: Mapped[int] = mapped_column(default=0)
     reorder_qty: Mapped[int] = mapped_column(default=0)
+    # Kept by `stock.receive` / `stock.issue` for the aging report (INV-20), so it reads no ledger:
+    # the last receipt or transfer in, and the last sale (order shipment or POS sale).
+    last_receipt_at: Mapped[datetime | None]
+    last_sale_at: Mapped[datetime | None]
     # Row version for delta sync (tsh.domain.sync): bumped by the change-log hook on every ORM update;
     # Core bulk UPDATEs must set version = version + 1 themselves.
     version: Mapped[int] = mapped_column(default=1)
@@ -90,6 +94,8 @@ class StockMovement(TimestampMixin, Base):
         CheckConstraint("avg_cost_after >= 0", name="avg_cost_after_non_negative"),
         Index("ix_stock_movements_product_id_warehouse_id_at", "product_id", "warehouse_id", "at"),
         Index("ix_stock_movements_warehouse_id_at", "warehouse_id", "at"),
+        # The company-wide ledger (INV-04) newest first.
+        Index("ix_stock_movements_at", "at"),
         Index("ix_stock_movements_source_type_source_id", "source_type", "source_id"),
     )
 

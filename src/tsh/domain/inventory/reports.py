@@ -12,7 +12,9 @@ product and warehouse, the last movement up to the end of that day (on_hand_afte
 avg_cost_after, kept on every movement), so no replay of the ledger is needed.
 
 Aging (clarifications.md): buckets by days since the last receipt (receipt or transfer in) 0–30,
-31–90, 91–180, over 180; slow-moving = no sale in 90 days, dead = none in 180.
+31–90, 91–180, over 180; slow-moving = no sale in 90 days, dead = none in 180. The inbound and
+outbound dates are the last receipt and the last sale kept on each stock row (a transfer out is
+not demand, so it does not make stock "moving"); stock never received sits in the oldest bucket.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from tsh.domain.catalog.models import Category, Product
 from tsh.domain.inventory.access import scoped_warehouse_ids
 from tsh.domain.inventory.models import StockLevel, StockMovement
 from tsh.domain.inventory.queries import (
-    SALE_MOVEMENTS,
     VELOCITY_DAYS,
     cost,
     iqd,
@@ -48,7 +49,6 @@ COVER_DAYS = 14
 SURPLUS_SHOWN = 3
 TOP_PRODUCTS = 20
 AGING_BUCKETS = (("0-30", 30), ("31-90", 90), ("91-180", 180), ("over_180", None))
-REWEIGHING = ("receipt", "transfer_in")
 SLOW_DAYS, DEAD_DAYS = 90, 180
 
 
@@ -298,6 +298,8 @@ async def aging(
             StockLevel.warehouse_id,
             StockLevel.on_hand,
             StockLevel.avg_cost,
+            StockLevel.last_receipt_at,
+            StockLevel.last_sale_at,
         )
         .join(Product, Product.id == StockLevel.product_id)
         .where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
@@ -306,17 +308,8 @@ async def aging(
     if cat is not None:
         stmt = stmt.where(cat)
     levels = list((await session.execute(stmt)).tuples())
-
-    async def last(types: tuple[str, ...]) -> dict[tuple[int, int], dt.datetime]:
-        rows = await session.execute(
-            select(StockMovement.product_id, StockMovement.warehouse_id, func.max(StockMovement.at))
-            .where(StockMovement.warehouse_id.in_(wids), StockMovement.type.in_(types))
-            .group_by(StockMovement.product_id, StockMovement.warehouse_id)
-        )
-        return {(int(p), int(w)): at for p, w, at in rows.tuples()}
-
-    inbound, sold = await last(REWEIGHING), await last(SALE_MOVEMENTS)
-    outbound = await last((*SALE_MOVEMENTS, "transfer_out"))
+    inbound = {(pid, wid): at for _, pid, wid, _, _, at, _ in levels if at is not None}
+    sold = {(pid, wid): at for _, pid, wid, _, _, _, at in levels if at is not None}
     now = dt.datetime.now(dt.UTC)
 
     def days(at: dt.datetime | None) -> int | None:
@@ -325,7 +318,7 @@ async def aging(
     buckets: dict[str, list[Any]] = {name: [0, Decimal(0)] for name, _ in AGING_BUCKETS}
     classes: dict[str, list[Any]] = {"slow": [0, 0, Decimal(0)], "dead": [0, 0, Decimal(0)]}
     flagged = []
-    for level_id, pid, wid, qty, unit in levels:
+    for level_id, pid, wid, qty, unit, _, _ in levels:
         key = (pid, wid)
         value = qty * Decimal(unit)
         acc = buckets[_bucket(days(inbound.get(key)))]
@@ -358,7 +351,6 @@ async def aging(
             "on_hand": qty,
             "value": iqd(qty * unit),
             "last_receipt_at": inbound.get((pid, wid)),
-            "last_outbound_at": outbound.get((pid, wid)),
             "last_sale_at": sold.get((pid, wid)),
             "days_since_receipt": days(inbound.get((pid, wid))),
             "days_since_sale": days(sold.get((pid, wid))),

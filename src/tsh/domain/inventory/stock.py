@@ -36,12 +36,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.events import raise_event
 from tsh.domain.inventory.models import INBOUND_MOVEMENTS, OUTBOUND_MOVEMENTS, StockLevel, StockMovement
 from tsh.domain.sales.models.orders import StockReservation
+from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 CENT = Decimal("0.01")
 # Arrivals that bring their own cost into the warehouse.
 REWEIGHING_MOVEMENTS = ("receipt", "transfer_in")
 ADJUSTING_MOVEMENTS = ("adjustment", "count")
+SALE_MOVEMENTS = ("sale", "pos_sale")
 
 
 def available(level: StockLevel) -> int:
@@ -276,6 +278,8 @@ async def issue(
         )
     level.on_hand -= qty
     level.reserved -= from_reserved
+    if movement_type in SALE_MOVEMENTS:
+        level.last_sale_at = utcnow()
     cost = level.avg_cost
     session.add(
         _movement(
@@ -316,6 +320,7 @@ async def receive(
     if movement_type in REWEIGHING_MOVEMENTS:
         value = level.on_hand * level.avg_cost + qty * unit_cost
         level.avg_cost = (value / (level.on_hand + qty)).quantize(CENT, rounding=ROUND_HALF_UP)
+        level.last_receipt_at = utcnow()
         moved_at = unit_cost
     else:
         if level.on_hand == 0 and level.avg_cost == 0:

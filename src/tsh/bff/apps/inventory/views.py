@@ -290,7 +290,6 @@ class AgingRow(View):
     on_hand: int
     value: MoneyOut
     last_receipt_at: Timestamp | None
-    last_outbound_at: Timestamp | None
     last_sale_at: Timestamp | None
     days_since_receipt: int | None
     days_since_sale: int | None
