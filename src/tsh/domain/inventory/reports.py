@@ -24,7 +24,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting.posting import rate_in_force
@@ -193,14 +193,19 @@ async def valuation(
             StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.avg_cost
         ).where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
     else:
+        # Per stock row, its last movement up to the end of that day: one index seek per row
+        # (product_id, warehouse_id, at), not a scan of the ledger.
         last = (
-            select(func.max(StockMovement.id).label("id"))
+            select(StockMovement.id)
             .where(
-                StockMovement.warehouse_id.in_(wids),
+                StockMovement.product_id == StockLevel.product_id,
+                StockMovement.warehouse_id == StockLevel.warehouse_id,
                 StockMovement.at < day_start_utc(day + dt.timedelta(days=1)),
             )
-            .group_by(StockMovement.product_id, StockMovement.warehouse_id)
-            .subquery()
+            .order_by(StockMovement.at.desc(), StockMovement.id.desc())
+            .limit(1)
+            .correlate(StockLevel)
+            .scalar_subquery()
         )
         stmt = (
             select(
@@ -209,8 +214,9 @@ async def valuation(
                 StockMovement.on_hand_after,
                 StockMovement.avg_cost_after,
             )
-            .join(last, last.c.id == StockMovement.id)
-            .where(StockMovement.on_hand_after > 0)
+            .select_from(StockLevel)
+            .join(StockMovement, StockMovement.id == last)
+            .where(StockLevel.warehouse_id.in_(wids), StockMovement.on_hand_after > 0)
         )
     stmt = stmt.add_columns(Product.category_id).join(Product, Product.id == stmt.selected_columns[0])
     if cat is not None:
