@@ -4,7 +4,9 @@ branch approval limit, scope and cache invalidation."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.bff.inventory.conftest import BM1, BM2, IM, WS1, Inv
@@ -79,6 +81,11 @@ async def test_negative_stock_and_bad_bodies_change_nothing(inv: Inv) -> None:
         ),
         ({**base, "lines": [{"product_id": a.product_id, "qty_delta": 0}]}, 422, "VALIDATION_ERROR"),
         (
+            {**base, "lines": [{"product_id": a.product_id, "qty_delta": -1}], "media_ids": [999999]},
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
             {**base, "reason": "count", "lines": [{"product_id": a.product_id, "qty_delta": -1}]},
             422,
             "VALIDATION_ERROR",
@@ -137,3 +144,35 @@ async def test_branch_manager_above_the_limit_needs_the_inventory_manager(inv: I
     assert r.status_code == 201, r.text
     assert Decimal(r.json()["data"]["value"]["amount"]) < -Decimal("2500000")
     await inv.assert_sound()
+
+
+async def test_damage_photos_are_the_callers_uploads(
+    inv: Inv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inv.api.ctx.settings, "media_dir", str(tmp_path))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    headers = await inv.api.auth.headers(BM1)
+    r = await inv.api.client.post(
+        "/api/media", files={"file": ("damage.png", png, "image/png")}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    media_id = r.json()["id"]
+    wid = await inv.warehouse("BGD-MAIN")
+    (a,) = await inv.stocked(wid, 1, min_available=2)
+    body = {
+        "warehouse_id": wid,
+        "reason": "damage",
+        "lines": [{"product_id": a.product_id, "qty_delta": -1}],
+        "note": "box crushed by forklift",
+        "media_ids": [media_id],
+    }
+    # Another user's upload is refused; the uploader's own is kept on the adjustment.
+    before = await inv.snapshot()
+    r = await inv.send(IM, "POST", "/adjustments", body)
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "media_ids[0]"
+    assert await inv.snapshot() == before
+    r = await inv.send(BM1, "POST", "/adjustments", body)
+    assert r.status_code == 201, r.text
+    async with inv.api.db() as s:
+        row = await s.get(Adjustment, r.json()["data"]["id"])
+        assert row is not None and row.media_ids == [media_id]

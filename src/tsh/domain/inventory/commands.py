@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
+from tsh.domain.identity.models import Media
 from tsh.domain.inventory import adjustments, counts, transfers
 from tsh.domain.inventory.access import check_count, check_transfer, scoped_warehouse
 from tsh.domain.inventory.models import Adjustment, Count, Transfer
 from tsh.domain.organisation.models import Warehouse
-from tsh.platform.errors import NotFound, field_error
+from tsh.platform.errors import Invalid, NotFound, field_error
 
 Lines = Sequence[tuple[int, int]]
 
@@ -97,8 +99,21 @@ async def adjust_stock(
     media_ids: Sequence[int] = (),
 ) -> Adjustment:
     """INV-13. 404 WAREHOUSE_NOT_FOUND / PRODUCT_NOT_FOUND, 422 DUPLICATE_LINE, 409 NEGATIVE_STOCK,
-    403 APPROVAL_REQUIRED (branch manager above the branch limit). Emits StockChanged, JournalPosted."""
+    403 APPROVAL_REQUIRED (branch manager above the branch limit), 422 VALIDATION_ERROR for media
+    the caller did not upload. Emits StockChanged, JournalPosted."""
     await scoped_warehouse(session, actor, warehouse_id)
+    if media_ids:
+        # Photos of the damage: the caller's own uploads only.
+        own = set(
+            await session.scalars(
+                select(Media.id).where(Media.id.in_(set(media_ids)), Media.uploaded_by_id == actor.user_id)
+            )
+        )
+        bad = [
+            field_error(f"media_ids[{i}]", "unknown media") for i, m in enumerate(media_ids) if m not in own
+        ]
+        if bad:
+            raise Invalid("Unknown media", details=bad)
     return await adjustments.apply_adjustment(
         session,
         warehouse_id=warehouse_id,
