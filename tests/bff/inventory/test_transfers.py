@@ -268,3 +268,31 @@ async def test_idempotent_replay_moves_stock_once(inv: Inv) -> None:
     level = await inv.level(a.product_id, src)
     assert level is not None and level.on_hand == a.on_hand - 1
     assert Decimal(r1.json()["data"]["lines"][0]["unit_cost"]["amount"]) == a.avg_cost
+
+
+async def test_concurrent_adjustment_and_dispatch_keep_stock_non_negative(inv: Inv) -> None:
+    src, dst = await inv.warehouse("ERB-MAIN"), await inv.warehouse("BGD-MAIN")
+    a = next(lv for lv in await inv.stocked(src, 20, min_available=4) if lv.reserved == 0)
+    t = await inv.transfer(IM, src, dst, [(a.product_id, 2)])
+    drain = {
+        "warehouse_id": src,
+        "reason": "loss",
+        "lines": [{"product_id": a.product_id, "qty_delta": -(a.on_hand - 1)}],
+        "note": "pallet missing after the inventory walk",
+    }
+    results = await asyncio.gather(
+        inv.send(IM, "POST", "/adjustments", drain),
+        inv.send(IM, "POST", f"/transfers/{t['id']}/dispatch", {}),
+    )
+    # Whichever runs second finds the stock gone: exactly one succeeds.
+    assert sorted(r.status_code for r in results) in ([201, 409], [200, 409])
+    failed = [r for r in results if r.status_code == 409]
+    assert len(failed) == 1 and failed[0].json()["error_code"] in ("NEGATIVE_STOCK", "INSUFFICIENT_STOCK")
+    level = await inv.level(a.product_id, src)
+    assert level is not None and level.on_hand >= 0
+    await inv.assert_sound()
+    # Put the stock back for the other tests.
+    gap = a.on_hand - level.on_hand
+    if gap:
+        restore = {**drain, "reason": "found", "lines": [{"product_id": a.product_id, "qty_delta": gap}]}
+        assert (await inv.send(IM, "POST", "/adjustments", restore)).status_code == 201
