@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting.posting import rate_in_force
@@ -343,13 +343,9 @@ async def _group_names(
 
 
 # --- INV-20 ---------------------------------------------------------------------------------------
-def _bucket(days: int | None) -> str:
-    if days is None:
-        return "over_180"
-    for name, upto in AGING_BUCKETS:
-        if upto is None or days <= upto:
-            return name
-    return "over_180"
+def _ago(now: dt.datetime, days: int) -> dt.datetime:
+    """The moment from which (now − at).days ≥ days."""
+    return now - dt.timedelta(days=days)
 
 
 async def aging(
@@ -362,76 +358,86 @@ async def aging(
     category_id: int | None = None,
 ) -> dict[str, Any]:
     """Aging buckets of the stock on hand, slow/dead summaries and a page of slow and dead rows
-    (longest without a sale first); items hold up to limit+1 rows."""
+    (never sold first, then the longest without a sale); items hold up to limit+1 rows.
+
+    Grouped in SQL over the stock rows' own dates: only the summaries and the page come back."""
     wids = await scoped_warehouse_ids(session, actor, warehouse_id)
-    stmt = (
-        select(
-            StockLevel.id,
-            StockLevel.product_id,
-            StockLevel.warehouse_id,
-            StockLevel.on_hand,
-            StockLevel.avg_cost,
-            StockLevel.last_receipt_at,
-            StockLevel.last_sale_at,
-        )
-        .join(Product, Product.id == StockLevel.product_id)
-        .where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
-    )
+    now = dt.datetime.now(dt.UTC)
+    where = [StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0]
     cat = _category_filter(category_id)
     if cat is not None:
-        stmt = stmt.where(cat)
-    levels = list((await session.execute(stmt)).tuples())
-    inbound = {(pid, wid): at for _, pid, wid, _, _, at, _ in levels if at is not None}
-    sold = {(pid, wid): at for _, pid, wid, _, _, _, at in levels if at is not None}
-    now = dt.datetime.now(dt.UTC)
+        where.append(cat)
+    received = StockLevel.last_receipt_at
+    # (now − at).days ≤ 30 ⇔ at > now − 31 days, and so on.
+    bucket = case(
+        (received > _ago(now, 31), "0-30"),
+        (received > _ago(now, 91), "31-90"),
+        (received > _ago(now, DEAD_DAYS + 1), "91-180"),
+        else_="over_180",
+    )
+    sale = StockLevel.last_sale_at
+    dead = or_(sale.is_(None), sale <= _ago(now, DEAD_DAYS + 1))
+    movement_class = case((dead, "dead"), else_="slow")
+    idle = or_(dead, sale <= _ago(now, SLOW_DAYS + 1))
+    value = StockLevel.on_hand * StockLevel.avg_cost
+
+    def grouped(key: Any, *extra: Any) -> Any:
+        return (
+            select(key, func.count(), func.sum(StockLevel.on_hand), func.sum(value))
+            .join(Product, Product.id == StockLevel.product_id)
+            .where(*where, *extra)
+            .group_by(key)
+        )
+
+    buckets = {name: (0, Decimal(0)) for name, _ in AGING_BUCKETS}
+    for name, _, qty, total in (await session.execute(grouped(bucket))).tuples():
+        buckets[name] = (int(qty or 0), Decimal(total or 0))
+    classes = {"slow": (0, 0, Decimal(0)), "dead": (0, 0, Decimal(0))}
+    for name, n, qty, total in (await session.execute(grouped(movement_class, idle))).tuples():
+        classes[name] = (int(n), int(qty or 0), Decimal(total or 0))
+
+    never = sale.is_(None)
+    stmt = (
+        select(StockLevel)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(*where, idle)
+        .order_by(sale.is_not(None), sale, StockLevel.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        try:
+            sold_once, row_id = bool(after["n"]), int(after["i"])
+            at = dt.datetime.fromisoformat(after["t"]) if sold_once else None
+        except (KeyError, TypeError, ValueError):
+            raise Invalid(details=[field_error("cursor", "does not match this list")]) from None
+        if at is None:
+            stmt = stmt.where(or_(and_(never, StockLevel.id > row_id), sale.is_not(None)))
+        else:
+            stmt = stmt.where(sale.is_not(None), or_(sale > at, and_(sale == at, StockLevel.id > row_id)))
+    rows = list(await session.scalars(stmt))
+    prefs = await product_refs(session, (r.product_id for r in rows), actor.language)
+    refs = await warehouse_refs(session, (r.warehouse_id for r in rows), actor.language)
 
     def days(at: dt.datetime | None) -> int | None:
         return None if at is None else max((now - at).days, 0)
 
-    buckets: dict[str, list[Any]] = {name: [0, Decimal(0)] for name, _ in AGING_BUCKETS}
-    classes: dict[str, list[Any]] = {"slow": [0, 0, Decimal(0)], "dead": [0, 0, Decimal(0)]}
-    flagged = []
-    for level_id, pid, wid, qty, unit, _, _ in levels:
-        key = (pid, wid)
-        value = qty * Decimal(unit)
-        acc = buckets[_bucket(days(inbound.get(key)))]
-        acc[0] += qty
-        acc[1] += value
-        idle = days(sold.get(key))
-        kind = "dead" if idle is None or idle > DEAD_DAYS else "slow" if idle > SLOW_DAYS else None
-        if kind:
-            c = classes[kind]
-            c[0], c[1], c[2] = c[0] + 1, c[1] + qty, c[2] + value
-            # Sort key: never sold first, then the longest idle, then the row id.
-            flagged.append(
-                (-(idle if idle is not None else 10**6), level_id, pid, wid, qty, Decimal(unit), kind)
-            )
-    flagged.sort(key=lambda r: (r[0], r[1]))
-    if after is not None:
-        try:
-            pos = (int(after["k"]), int(after["i"]))
-        except (KeyError, TypeError, ValueError):
-            raise Invalid(details=[field_error("cursor", "does not match this list")]) from None
-        flagged = [r for r in flagged if (r[0], r[1]) > pos]
-    shown = flagged[: limit + 1]
-    prefs = await product_refs(session, (r[2] for r in shown), actor.language)
-    refs = await warehouse_refs(session, (r[3] for r in shown), actor.language)
-    items = [
-        {
-            "id": level_id,
-            "product": prefs[pid],
-            "warehouse": _wh(refs, wid),
-            "on_hand": qty,
-            "value": iqd(qty * unit),
-            "last_receipt_at": inbound.get((pid, wid)),
-            "last_sale_at": sold.get((pid, wid)),
-            "days_since_receipt": days(inbound.get((pid, wid))),
-            "days_since_sale": days(sold.get((pid, wid))),
-            "movement_class": kind,
-            "sort_key": sort_key,
-        }
-        for sort_key, level_id, pid, wid, qty, unit, kind in shown
-    ]
+    items = []
+    for r in rows:
+        idle_days = days(r.last_sale_at)
+        items.append(
+            {
+                "id": r.id,
+                "product": prefs[r.product_id],
+                "warehouse": _wh(refs, r.warehouse_id),
+                "on_hand": r.on_hand,
+                "value": iqd(r.on_hand * r.avg_cost),
+                "last_receipt_at": r.last_receipt_at,
+                "last_sale_at": r.last_sale_at,
+                "days_since_receipt": days(r.last_receipt_at),
+                "days_since_sale": idle_days,
+                "movement_class": "dead" if idle_days is None or idle_days > DEAD_DAYS else "slow",
+            }
+        )
     return {
         "buckets": [{"bucket": name, "qty": q, "value": iqd(v)} for name, (q, v) in buckets.items()],
         "slow_moving": {
@@ -445,4 +451,5 @@ async def aging(
 
 
 def aging_position(row: dict[str, Any]) -> dict[str, Any]:
-    return {"k": row["sort_key"], "i": row["id"]}
+    sold = row["last_sale_at"]
+    return {"n": int(sold is not None), "t": sold.isoformat() if sold else None, "i": row["id"]}

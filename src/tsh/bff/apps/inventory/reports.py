@@ -68,7 +68,4 @@ async def aging(call: Call, *, query: AgingQuery) -> dict[str, Any]:
         warehouse_id=query.warehouse_id,
         category_id=query.category_id,
     )
-    listed = page(data.pop("items"), query.limit, reports.aging_position)
-    for row in listed["items"]:
-        del row["sort_key"]
-    return {**data, **listed}
+    return {**data, **page(data.pop("items"), query.limit, reports.aging_position)}
