@@ -49,6 +49,8 @@ SAFETY_DAYS = 7
 COVER_DAYS = 14
 SURPLUS_SHOWN = 3
 TOP_PRODUCTS = 20
+# (quantity, IQD value) of a valuation line.
+Figures = tuple[int, Decimal]
 AGING_BUCKETS = (("0-30", 30), ("31-90", 90), ("91-180", 180), ("over_180", None))
 SLOW_DAYS, DEAD_DAYS = 90, 180
 
@@ -256,54 +258,12 @@ async def valuation(
     wids = await scoped_warehouse_ids(session, actor, warehouse_id)
     cat = _category_filter(category_id)
     if day == today:
-        stmt = select(
-            StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.avg_cost
-        ).where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
+        total, groups, top = await _value_today(session, wids, cat, group_by)
     else:
-        # Per stock row, its last movement up to the end of that day: one index seek per row
-        # (product_id, warehouse_id, at), not a scan of the ledger.
-        last = (
-            select(StockMovement.id)
-            .where(
-                StockMovement.product_id == StockLevel.product_id,
-                StockMovement.warehouse_id == StockLevel.warehouse_id,
-                StockMovement.at < day_start_utc(day + dt.timedelta(days=1)),
-            )
-            .order_by(StockMovement.at.desc(), StockMovement.id.desc())
-            .limit(1)
-            .correlate(StockLevel)
-            .scalar_subquery()
-        )
-        stmt = (
-            select(
-                StockMovement.product_id,
-                StockMovement.warehouse_id,
-                StockMovement.on_hand_after,
-                StockMovement.avg_cost_after,
-            )
-            .select_from(StockLevel)
-            .join(StockMovement, StockMovement.id == last)
-            .where(StockLevel.warehouse_id.in_(wids), StockMovement.on_hand_after > 0)
-        )
-    stmt = stmt.add_columns(Product.category_id).join(Product, Product.id == stmt.selected_columns[0])
-    if cat is not None:
-        stmt = stmt.where(cat)
-    result: Any = await session.execute(stmt)
-    rows = [(int(p), int(w), int(q), Decimal(c), int(k)) for p, w, q, c, k in result.tuples()]
+        total, groups, top = await _value_as_of(session, wids, cat, group_by, day)
     rate = await rate_in_force(session, day)
-    groups: dict[int, list[Any]] = {}
-    products: dict[int, list[Any]] = {}
-    for pid, wid, qty, unit, cat_id in rows:
-        key = {"warehouse": wid, "category": cat_id, "product": pid}[group_by]
-        for bucket, k in ((groups, key), (products, pid)):
-            acc = bucket.setdefault(k, [0, Decimal(0)])
-            acc[0] += qty
-            acc[1] += qty * unit
     names = await _group_names(session, actor, group_by, list(groups))
-    top = sorted(products.items(), key=lambda kv: (-kv[1][1], kv[0]))[:TOP_PRODUCTS]
     prefs = await product_refs(session, [p for p, _ in top], actor.language)
-    total_qty = sum(q for _, _, q, _, _ in rows)
-    total_value = sum((q * c for _, _, q, c, _ in rows), Decimal(0))
 
     def figures(qty: int, value: Decimal) -> dict[str, Any]:
         return {"qty": qty, "value": iqd(value), "value_usd": wire(round_money(value / rate, "USD"), "USD")}
@@ -312,7 +272,7 @@ async def valuation(
         "as_of": day,
         "group_by": group_by,
         "rate": {"iqd_per_usd": f"{rate:.2f}"},
-        "total": figures(total_qty, total_value),
+        "total": figures(*total),
         "groups": [
             {"key": names[k], **figures(q, v)}
             for k, (q, v) in sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
@@ -326,6 +286,80 @@ async def valuation(
             for p, (q, v) in top
         ],
     }
+
+
+async def _value_today(
+    session: AsyncSession, wids: list[int], cat: Any, group_by: str
+) -> tuple[Figures, dict[int, Figures], list[tuple[int, Figures]]]:
+    """Today's figures straight from the stock rows, grouped in SQL."""
+    key = {"warehouse": StockLevel.warehouse_id, "category": Product.category_id, "product": Product.id}[
+        group_by
+    ]
+    value = func.sum(StockLevel.on_hand * StockLevel.avg_cost)
+
+    def grouped(*cols: Any) -> Any:
+        stmt = (
+            select(*cols, func.sum(StockLevel.on_hand), value)
+            .join(Product, Product.id == StockLevel.product_id)
+            .where(StockLevel.warehouse_id.in_(wids), StockLevel.on_hand > 0)
+        )
+        if cat is not None:
+            stmt = stmt.where(cat)
+        return stmt.group_by(*cols) if cols else stmt
+
+    q, v = (await session.execute(grouped())).one()
+    groups = {int(k): (int(n), Decimal(t)) for k, n, t in (await session.execute(grouped(key))).tuples()}
+    top_rows = await session.execute(
+        grouped(StockLevel.product_id).order_by(value.desc(), StockLevel.product_id).limit(TOP_PRODUCTS)
+    )
+    top = [(int(p), (int(n), Decimal(t))) for p, n, t in top_rows.tuples()]
+    return (int(q or 0), Decimal(v or 0)), groups, top
+
+
+async def _value_as_of(
+    session: AsyncSession, wids: list[int], cat: Any, group_by: str, day: dt.date
+) -> tuple[Figures, dict[int, Figures], list[tuple[int, Figures]]]:
+    """A past day's figures: per stock row its last movement up to the end of that day (one
+    index seek per row on (product_id, warehouse_id, at)), on_hand_after x avg_cost_after."""
+    last = (
+        select(StockMovement.id)
+        .where(
+            StockMovement.product_id == StockLevel.product_id,
+            StockMovement.warehouse_id == StockLevel.warehouse_id,
+            StockMovement.at < day_start_utc(day + dt.timedelta(days=1)),
+        )
+        .order_by(StockMovement.at.desc(), StockMovement.id.desc())
+        .limit(1)
+        .correlate(StockLevel)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            StockMovement.product_id,
+            StockMovement.warehouse_id,
+            Product.category_id,
+            StockMovement.on_hand_after,
+            StockMovement.avg_cost_after,
+        )
+        .select_from(StockLevel)
+        .join(StockMovement, StockMovement.id == last)
+        .join(Product, Product.id == StockMovement.product_id)
+        .where(StockLevel.warehouse_id.in_(wids), StockMovement.on_hand_after > 0)
+    )
+    if cat is not None:
+        stmt = stmt.where(cat)
+    groups: dict[int, Figures] = {}
+    products: dict[int, Figures] = {}
+    total: Figures = (0, Decimal(0))
+    for pid, wid, cat_id, qty, unit in (await session.execute(stmt)).tuples():
+        worth = qty * Decimal(unit)
+        key = {"warehouse": wid, "category": cat_id, "product": pid}[group_by]
+        for bucket, k in ((groups, key), (products, pid)):
+            n, t = bucket.get(k, (0, Decimal(0)))
+            bucket[k] = (n + qty, t + worth)
+        total = (total[0] + qty, total[1] + worth)
+    top = sorted(products.items(), key=lambda kv: (-kv[1][1], kv[0]))[:TOP_PRODUCTS]
+    return total, groups, top
 
 
 async def _group_names(
