@@ -321,30 +321,33 @@ async def _value_as_of(
 ) -> tuple[Figures, dict[int, Figures], list[tuple[int, Figures]]]:
     """A past day's figures: per stock row its last movement up to the end of that day (one
     index seek per row on (product_id, warehouse_id, at)), on_hand_after x avg_cost_after."""
-    last = (
-        select(StockMovement.id)
-        .where(
-            StockMovement.product_id == StockLevel.product_id,
-            StockMovement.warehouse_id == StockLevel.warehouse_id,
-            StockMovement.at < day_start_utc(day + dt.timedelta(days=1)),
+    cutoff = day_start_utc(day + dt.timedelta(days=1))
+
+    def last(column: Any) -> Any:
+        # Scalar subqueries, not a join to the movements: a join makes the planner hash the ledger.
+        return (
+            select(column)
+            .where(
+                StockMovement.product_id == StockLevel.product_id,
+                StockMovement.warehouse_id == StockLevel.warehouse_id,
+                StockMovement.at < cutoff,
+            )
+            .order_by(StockMovement.at.desc(), StockMovement.id.desc())
+            .limit(1)
+            .correlate(StockLevel)
+            .scalar_subquery()
         )
-        .order_by(StockMovement.at.desc(), StockMovement.id.desc())
-        .limit(1)
-        .correlate(StockLevel)
-        .scalar_subquery()
-    )
+
     stmt = (
         select(
-            StockMovement.product_id,
-            StockMovement.warehouse_id,
+            StockLevel.product_id,
+            StockLevel.warehouse_id,
             Product.category_id,
-            StockMovement.on_hand_after,
-            StockMovement.avg_cost_after,
+            last(StockMovement.on_hand_after),
+            last(StockMovement.avg_cost_after),
         )
-        .select_from(StockLevel)
-        .join(StockMovement, StockMovement.id == last)
-        .join(Product, Product.id == StockMovement.product_id)
-        .where(StockLevel.warehouse_id.in_(wids), StockMovement.on_hand_after > 0)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(StockLevel.warehouse_id.in_(wids))
     )
     if cat is not None:
         stmt = stmt.where(cat)
@@ -352,6 +355,8 @@ async def _value_as_of(
     products: dict[int, Figures] = {}
     total: Figures = (0, Decimal(0))
     for pid, wid, cat_id, qty, unit in (await session.execute(stmt)).tuples():
+        if not qty or qty <= 0:
+            continue
         worth = qty * Decimal(unit)
         key = {"warehouse": wid, "category": cat_id, "product": pid}[group_by]
         for bucket, k in ((groups, key), (products, pid)):
