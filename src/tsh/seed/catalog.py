@@ -35,6 +35,10 @@ class Product:
     active: bool = True
 
 
+# Supplier lead time by kind (INV-05): phones come from Dubai, large items by sea, the rest locally.
+LEAD_TIME_DAYS = {"phone": 14, "accessory": 7, "big": 21, "appliance": 10}
+
+
 @dataclass
 class Catalog:
     products: list[Product] = field(default_factory=list)
@@ -175,6 +179,7 @@ def generate(ctx: SeedContext, ref: Reference) -> Catalog:
                     "specs": sub.specs(rng, model, variant_en.strip()),
                     "is_serialised": sub.serialised,
                     "warranty_months": sub.warranty,
+                    "lead_time_days": LEAD_TIME_DAYS[sub.kind],
                     "is_active": p.active,
                     "version": 1,
                     "created_at": created,

@@ -104,6 +104,8 @@ class StockBook:
         self.supplier_of: dict[str, tuple[int, str]] = {}
         self.wh_branch: dict[int, int] = {}
         self.last_movement: dict[tuple[int, int], dt.datetime] = {}
+        self.last_receipt: dict[tuple[int, int], dt.datetime] = {}
+        self.last_sale: dict[tuple[int, int], dt.datetime] = {}
         self.payables: dict[tuple[dt.date, str], Decimal] = defaultdict(lambda: ZERO)
         self.in_transit: dict[tuple[int, int], int] = defaultdict(int)
         self._pending_receipts: list[Event] = []
@@ -328,6 +330,10 @@ class StockBook:
                 )
             self.on_hand[key] = after
             self.last_movement[key] = e.at
+            if e.type in ("receipt", "transfer_in"):
+                self.last_receipt[key] = e.at
+            elif e.type in ("sale", "pos_sale"):
+                self.last_sale[key] = e.at
             if e.cost_key is not None:
                 self.costs[e.cost_key] += cost * e.qty
             rows.append(
@@ -340,6 +346,7 @@ class StockBook:
                     "qty": e.qty,
                     "unit_cost": cost,
                     "on_hand_after": after,
+                    "avg_cost_after": self.avg[key],
                     "source_type": e.source_type,
                     "source_id": e.source_id,
                     "by_id": e.by_id,
@@ -394,6 +401,8 @@ class StockBook:
                     "avg_cost": self.avg.get(key, ZERO),
                     "reorder_point": point,
                     "reorder_qty": qty,
+                    "last_receipt_at": self.last_receipt.get(key),
+                    "last_sale_at": self.last_sale.get(key),
                     "version": 1,
                 }
             )

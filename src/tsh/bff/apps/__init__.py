@@ -1,5 +1,5 @@
 """One package per Flutter app; importing this package registers every declaration."""
 
-from tsh.bff.apps import admin, consumer, hr, pos, salesperson, security
+from tsh.bff.apps import admin, consumer, hr, inventory, pos, salesperson, security
 
-__all__ = ["admin", "consumer", "hr", "pos", "salesperson", "security"]
+__all__ = ["admin", "consumer", "hr", "inventory", "pos", "salesperson", "security"]

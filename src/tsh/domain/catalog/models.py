@@ -64,6 +64,7 @@ class Product(TimestampMixin, Base):
         CheckConstraint("pack_size >= 1", name="pack_size"),
         CheckConstraint("wholesale_moq >= 1", name="wholesale_moq"),
         CheckConstraint("warranty_months >= 0", name="warranty_months"),
+        CheckConstraint("lead_time_days >= 0 AND lead_time_days <= 365", name="lead_time_days_range"),
         Index("ix_products_category_id", "category_id"),
         Index("ix_products_brand", "brand"),
         Index("ix_products_barcode", "barcode"),
@@ -92,6 +93,8 @@ class Product(TimestampMixin, Base):
     is_serialised: Mapped[bool] = mapped_column(default=False)
     warranty_months: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Days from ordering to receipt, for reorder suggestions (INV-05; clarifications.md: default 7).
+    lead_time_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # Delta-sync counter, bumped by the services on every change (not an optimistic lock).
     version: Mapped[int] = mapped_column(default=1)
 

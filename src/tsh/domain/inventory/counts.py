@@ -50,7 +50,7 @@ from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 UNCOUNTED = ("ignore", "zero")
 
 
-async def _movements_since(
+async def movements_since(
     session: AsyncSession, warehouse_id: int, product_ids: Sequence[int], since: datetime
 ) -> dict[int, int]:
     """Σ qty of the on-hand movements after `since`, per product (transfer losses move no on hand)."""
@@ -203,7 +203,7 @@ async def record_counts(
         new_ids = [pid for _, pid in extra]
         await require_products(session, [pid for pid, _ in lines])
         levels = await stock.lock_levels(session, warehouse_id=count.warehouse_id, product_ids=new_ids)
-        since = await _movements_since(session, count.warehouse_id, new_ids, count.started_at)
+        since = await movements_since(session, count.warehouse_id, new_ids, count.started_at)
         for pid in sorted(new_ids):
             line = CountLine(product_id=pid, snapshot_qty=levels[pid].on_hand - since.get(pid, 0))
             count.lines.append(line)
@@ -243,7 +243,7 @@ async def complete_count(
     counted = sorted((ln for ln in count.lines if ln.counted_qty is not None), key=lambda ln: ln.product_id)
     pids = [ln.product_id for ln in counted]
     levels = await stock.lock_levels(session, warehouse_id=count.warehouse_id, product_ids=pids)
-    since = await _movements_since(session, count.warehouse_id, pids, count.started_at)
+    since = await movements_since(session, count.warehouse_id, pids, count.started_at)
     net = gross = Decimal(0)
     for ln in counted:
         assert ln.counted_qty is not None

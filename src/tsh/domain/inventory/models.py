@@ -68,6 +68,10 @@ class StockLevel(TimestampMixin, Base):
     avg_cost: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     reorder_point: Mapped[int] = mapped_column(default=0)
     reorder_qty: Mapped[int] = mapped_column(default=0)
+    # Kept by `stock.receive` / `stock.issue` for the aging report (INV-20), so it reads no ledger:
+    # the last receipt or transfer in, and the last sale (order shipment or POS sale).
+    last_receipt_at: Mapped[datetime | None]
+    last_sale_at: Mapped[datetime | None]
     # Row version for delta sync (tsh.domain.sync): bumped by the change-log hook on every ORM update;
     # Core bulk UPDATEs must set version = version + 1 themselves.
     version: Mapped[int] = mapped_column(default=1)
@@ -87,8 +91,11 @@ class StockMovement(TimestampMixin, Base):
         ),
         CheckConstraint("unit_cost >= 0", name="unit_cost_non_negative"),
         CheckConstraint("on_hand_after >= 0", name="on_hand_after_non_negative"),
+        CheckConstraint("avg_cost_after >= 0", name="avg_cost_after_non_negative"),
         Index("ix_stock_movements_product_id_warehouse_id_at", "product_id", "warehouse_id", "at"),
         Index("ix_stock_movements_warehouse_id_at", "warehouse_id", "at"),
+        # The company-wide ledger (INV-04) newest first.
+        Index("ix_stock_movements_at", "at"),
         Index("ix_stock_movements_source_type_source_id", "source_type", "source_id"),
     )
 
@@ -102,6 +109,9 @@ class StockMovement(TimestampMixin, Base):
     unit_cost: Mapped[Decimal]
     # A transfer_loss leaves on hand unchanged (it writes off in-transit stock); this is still on hand.
     on_hand_after: Mapped[int]
+    # The warehouse's average cost (IQD) once this movement is applied: with on_hand_after it gives
+    # the stock value of the pair at any past moment without replaying the ledger (INV-19).
+    avg_cost_after: Mapped[Decimal] = mapped_column(server_default="0")
     # The document that moved stock: order, pos_transaction, refund, return_request, goods_receipt,
     # transfer, adjustment.
     source_type: Mapped[str] = mapped_column(String(30))

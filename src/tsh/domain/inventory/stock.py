@@ -27,8 +27,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,17 +41,35 @@ from tsh.domain.inventory.models import (
     StockMovement,
     StockReservation,
 )
+from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 CENT = Decimal("0.01")
 # Arrivals that bring their own cost into the warehouse.
 REWEIGHING_MOVEMENTS = ("receipt", "transfer_in")
 ADJUSTING_MOVEMENTS = ("adjustment", "count")
+SALE_MOVEMENTS = ("sale", "pos_sale")
 
 
 def available(level: StockLevel) -> int:
     """on_hand − reserved; negative when later losses left reservations uncovered."""
     return level.on_hand - level.reserved
+
+
+def stock_status(available_qty: int, reorder_point: int) -> str:
+    """The one stock-status rule (apps/inventory.md): `out` when available ≤ 0, `low` when
+    available ≤ reorder point, else `ok` (the wholesale band calls it `in_stock`)."""
+    if available_qty <= 0:
+        return "out"
+    if available_qty <= reorder_point:
+        return "low"
+    return "ok"
+
+
+def stock_status_sql() -> Any:
+    """`stock_status` as a SQL expression over StockLevel, for filters and counts."""
+    free = StockLevel.on_hand - StockLevel.reserved
+    return case((free <= 0, "out"), (free <= StockLevel.reorder_point, "low"), else_="ok")
 
 
 def _stock_changed(session: AsyncSession, warehouse_id: int, product_ids: Iterable[int]) -> None:
@@ -225,6 +244,7 @@ def _movement(
         qty=qty,
         unit_cost=unit_cost,
         on_hand_after=level.on_hand,
+        avg_cost_after=level.avg_cost,
         source_type=source_type,
         source_id=source_id,
         by_id=by_id,
@@ -263,6 +283,8 @@ async def issue(
         )
     level.on_hand -= qty
     level.reserved -= from_reserved
+    if movement_type in SALE_MOVEMENTS:
+        level.last_sale_at = utcnow()
     cost = level.avg_cost
     session.add(
         _movement(
@@ -303,6 +325,7 @@ async def receive(
     if movement_type in REWEIGHING_MOVEMENTS:
         value = level.on_hand * level.avg_cost + qty * unit_cost
         level.avg_cost = (value / (level.on_hand + qty)).quantize(CENT, rounding=ROUND_HALF_UP)
+        level.last_receipt_at = utcnow()
         moved_at = unit_cost
     else:
         if level.on_hand == 0 and level.avg_cost == 0:

@@ -257,6 +257,7 @@ async def receive_transfer(
                     qty=-short,
                     unit_cost=cost,
                     on_hand_after=levels[ln.product_id].on_hand,
+                    avg_cost_after=levels[ln.product_id].avg_cost,
                     source_type="transfer",
                     source_id=transfer.id,
                     by_id=received_by_id,
