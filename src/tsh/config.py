@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Test suites turn this on: every response is checked against its endpoint's declaration
     # (response model, declared error codes) and a mismatch is recorded as a contract violation.
     check_contract: bool = False
+    # App versions (docs/contract/mobile.md §4): e.g. TSH_MIN_APP_VERSION='{"salesperson": "2.3.0"}'.
+    min_app_version: dict[str, str] = {}
+    require_app_version: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

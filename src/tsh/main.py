@@ -29,6 +29,7 @@ from tsh.domain.apps import SEGMENTS
 from tsh.logging import configure_logging
 from tsh.platform import metrics
 from tsh.platform.health import probes
+from tsh.platform.http.app_version import parse_minimums
 from tsh.platform.http.handlers import install_error_handlers
 from tsh.platform.http.middleware import RequestContextMiddleware
 from tsh.platform.http.openapi import complete_document
@@ -163,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             redoc_url=None,
             openapi_url=None,
         )
+    # Parsed once, so a bad TSH_MIN_APP_VERSION fails at start-up rather than on a request.
+    app.state.min_app_versions = parse_minimums(settings.min_app_version)
     install_error_handlers(app)
     from tsh.api import mount_api
 

@@ -34,6 +34,7 @@ from tsh.platform.cache.tags import entry_tags, screen_tags
 from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
+from tsh.platform.http.app_version import check_app_version
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.handlers import error_response
 from tsh.platform.http.idempotent import idempotency_key, run_idempotent
@@ -130,6 +131,13 @@ class EndpointRunner:
     async def _run(self, request: Request) -> Response:
         spec = self.spec
         ctx: AppContext = request.app.state.ctx
+        headers = request.headers
+        check_app_version(
+            headers.get("x-app-name"),
+            headers.get("x-app-version"),
+            request.app.state.min_app_versions,
+            require=ctx.settings.require_app_version,
+        )
         principal = await ctx.authenticator.authenticate(request.headers.get("authorization"))
         request.scope["state"]["user_id"] = principal.user_id  # for the request log
         try:

@@ -272,6 +272,5 @@ declare_errors(
     (422, "UNSUPPORTED_MEDIA_TYPE", "an upload that is not a jpeg, png, webp or pdf"),
     (409, "VERSION_CONFLICT", "the row changed since the version the client edited; `details` has it"),
     (424, "FAILED_DEPENDENCY", "an outbox item whose referenced earlier item failed"),
-    (426, "UPGRADE_REQUIRED", "the app version is below the configured minimum"),
     (503, "SECTION_TIMEOUT", "a required part of the screen did not answer in time"),
 )

@@ -120,6 +120,7 @@ declare_errors(
     (413, "PAYLOAD_TOO_LARGE", "the body is larger than 1 MiB"),
     (422, "VALIDATION_ERROR", "a field or parameter breaks the schema; `details` names each"),
     (422, "IDEMPOTENCY_KEY_REUSED", "the Idempotency-Key was used with another body or endpoint"),
+    (426, "UPGRADE_REQUIRED", "this version of the app is below its minimum; `details` names it"),
     (429, "RATE_LIMITED", "too many requests; retry after Retry-After seconds"),
     (500, "INTERNAL_ERROR", "an unexpected server error; the request id identifies it in the logs"),
     (503, "SERVICE_UNAVAILABLE", "the database is unavailable or the pool is exhausted; retry"),
@@ -140,6 +141,7 @@ GENERIC_ERRORS: frozenset[str] = frozenset(
         "PAYLOAD_TOO_LARGE",
         "VALIDATION_ERROR",
         "RATE_LIMITED",
+        "UPGRADE_REQUIRED",
         "INTERNAL_ERROR",
         "SERVICE_UNAVAILABLE",
     }
