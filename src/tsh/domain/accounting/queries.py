@@ -47,6 +47,12 @@ def dec(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
+def decimal_text(value: Decimal, places: str = "0.000001") -> str:
+    """A rate as a plain decimal string without trailing zeros (never "1.5E+3")."""
+    text = f"{Decimal(value).quantize(Decimal(places)):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def natural(account_type: str, debit: Decimal, credit: Decimal) -> Decimal:
     return debit - credit if account_type in DEBIT_NORMAL else credit - debit
 
@@ -399,7 +405,7 @@ async def journal_entry(session: AsyncSession, actor: Actor, *, entry_id: int) -
     reversed_by = next((i for i in links if i != entry.reversal_of_id), None)
     return {
         **_entry_row(entry, code, poster),
-        "exchange_rate": str(entry.exchange_rate.normalize()),
+        "exchange_rate": decimal_text(entry.exchange_rate),
         "system": entry.source_type != "manual",
         "reversal_of": None
         if entry.reversal_of_id is None
@@ -451,7 +457,7 @@ async def exchange_rates(
 def rate_row(r: ExchangeRate, setter: str | None) -> dict[str, Any]:
     return {
         "id": r.id,
-        "rate": str(r.rate.quantize(Decimal("0.0001")).normalize()),
+        "rate": decimal_text(r.rate),
         "effective_from": r.effective_from.astimezone(UTC),
         "set_by": None if r.set_by_id is None else {"id": r.set_by_id, "name": setter or ""},
     }
