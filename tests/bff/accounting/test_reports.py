@@ -3,8 +3,6 @@ ACC-13 income statement: figures against the journal lines and against each othe
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 
 from tests.bff.accounting.conftest import ACCOUNTANT, BM1, BM2, CASHIER, Books, amount
