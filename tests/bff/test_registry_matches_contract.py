@@ -30,7 +30,7 @@ EXPECTED_COUNTS = {
 PENDING: dict[str, set[str]] = {
     "accounting": {
         "ACC-14", "ACC-15", "ACC-16", "ACC-17", "ACC-18", "ACC-19", "ACC-20", "ACC-21", "ACC-22",
-        "ACC-24", "ACC-25", "ACC-26", "ACC-27", "ACC-28",
+        "ACC-24", "ACC-25", "ACC-26",
     },
 }  # fmt: skip
 EVENT = re.compile(

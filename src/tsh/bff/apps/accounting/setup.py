@@ -1,4 +1,4 @@
-"""Ledger set-up: ACC-23 tax codes, ACC-29/30 exchange rates."""
+"""Ledger set-up: ACC-23 tax codes, ACC-27/28 fiscal periods, ACC-29/30 exchange rates."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pydantic import AwareDatetime, Field
 
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Page, decode_cursor, page
+from tsh.bff.schemas import Body, LongText, Page, Query, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
+from tsh.domain.accounting.closing import close_period
+from tsh.domain.accounting.closing import fiscal_periods as periods_of_year
 from tsh.domain.accounting.queries import exchange_rate, exchange_rates, rate_position, tax_rates
 from tsh.domain.accounting.rates import set_rate
 from tsh.domain.shared import BUSINESS_TZ, business_today
@@ -129,3 +131,74 @@ async def set_exchange_rate(call: Call, *, body: NewRate) -> Created:
         "exchange_rate", row.id, after={"rate": str(body.rate), "effective_from": str(row.effective_from)}
     )
     return Created(await exchange_rate(call.session, row.id))
+
+
+class PeriodsQuery(Query):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+class ChecklistItem(View):
+    code: Literal["unreconciled_bank", "unfiled_tax", "open_pos_shifts", "unpaid_payroll"]
+    label: str
+    count: int
+    blocking: bool
+
+
+class PeriodRow(View):
+    """`checklist`: the closing checklist of an open month (empty once closed)."""
+
+    id: RowId
+    year: int
+    month: int
+    starts_on: Date
+    ends_on: Date
+    status: Literal["open", "closed"]
+    closed_at: Timestamp | None
+    closed_by_id: RowId | None
+    note: str | None
+    closing_entry_id: RowId | None
+    checklist: list[ChecklistItem]
+    ready: bool
+
+
+class Periods(View):
+    year: int
+    items: list[PeriodRow]
+
+
+@app.screen(
+    "ACC-27",
+    "/fiscal-periods",
+    roles=ACCOUNTANT,
+    scope="all",
+    cache="financial",
+    events=("LedgerSetupChanged", "JournalPosted", "BankReconciled", "ShiftChanged", "PayrollProcessed"),
+    response=Periods,
+)
+async def fiscal_periods(call: Call, *, query: PeriodsQuery) -> dict[str, Any]:
+    """Fiscal periods of a year (default: this year) with status and closing checklist."""
+    year = query.year or business_today().year
+    return {"year": year, "items": await periods_of_year(call.session, year=year)}
+
+
+class PeriodClosure(Body):
+    note: LongText | None = None
+
+
+@app.action(
+    "ACC-28",
+    "POST",
+    "/fiscal-periods/{id}/closure",
+    roles=ACCOUNTANT,
+    scope="all",
+    events=("LedgerSetupChanged", "JournalPosted"),
+    idempotency="required",
+    errors=("PREVIOUS_PERIOD_OPEN", "CHECKLIST_INCOMPLETE", "INVALID_TRANSITION"),
+    response=PeriodRow,
+    audit_entity="fiscal_period",
+)
+async def close_fiscal_period(call: Call, *, body: PeriodClosure, id: int) -> dict[str, Any]:
+    """Closes a month so nothing can be dated in it; December also posts the year-end closing entry."""
+    row = await close_period(call.session, call.actor, period_id=id, note=body.note)
+    call.audit("fiscal_period", id, before={"status": "open"}, after={"status": "closed"})
+    return row
