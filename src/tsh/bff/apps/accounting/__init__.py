@@ -34,9 +34,10 @@ Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=MAX_AMOUN
 
 
 from tsh.bff.apps.accounting import (  # noqa: E402  (the modules register on `app`)
+    bank,
     ledger,
     reports,
     setup,
 )
 
-__all__ = ["ACCOUNTANT", "ALL_OR_BRANCH", "READERS", "Amount", "app", "ledger", "reports", "setup"]
+__all__ = ["ACCOUNTANT", "ALL_OR_BRANCH", "READERS", "Amount", "app", "bank", "ledger", "reports", "setup"]
