@@ -38,6 +38,18 @@ from tsh.bff.apps.accounting import (  # noqa: E402  (the modules register on `a
     ledger,
     reports,
     setup,
+    tax,
 )
 
-__all__ = ["ACCOUNTANT", "ALL_OR_BRANCH", "READERS", "Amount", "app", "bank", "ledger", "reports", "setup"]
+__all__ = [
+    "ACCOUNTANT",
+    "ALL_OR_BRANCH",
+    "READERS",
+    "Amount",
+    "app",
+    "bank",
+    "ledger",
+    "reports",
+    "setup",
+    "tax",
+]
