@@ -125,6 +125,12 @@ async def _insert_once(session: AsyncSession, row: Journal | FiscalPeriod, where
     return row.id
 
 
+def end_of_business_day(day: date) -> datetime:
+    """The last microsecond of a Baghdad business day, in UTC."""
+    end = datetime.combine(day + timedelta(days=1), time(0), BUSINESS_TZ) - timedelta(microseconds=1)
+    return end.astimezone(UTC)
+
+
 def _business_moment(at: datetime | date) -> datetime:
     if isinstance(at, datetime):
         return at

@@ -9,7 +9,7 @@ its assets and its liabilities + equity as one "head-office account" line (clari
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -419,3 +419,73 @@ async def balances_by_currency(
 
 async def cash_accounts(session: AsyncSession) -> set[int]:
     return set(await session.scalars(select(Account.id).where(Account.cash_flow_class == "cash")))
+
+
+async def cash_flow(
+    session: AsyncSession, actor: Actor, *, date_from: date, date_to: date, branch_id: int | None
+) -> dict[str, Any]:
+    """ACC-14, indirect method: net profit adjusted by the movement of operating balance-sheet
+    accounts, then investing and financing by the accounts' cash_flow_class; opening and closing
+    cash are the `cash` class accounts. Closing entries are left out (they move profit into
+    retained earnings, which would count it twice). Company-wide the sections add up to the net
+    change in cash; for one branch the lines of entries shared with other branches do not, and
+    that remainder is shown as `inter_branch` instead of being hidden. 422 INVALID_PERIOD."""
+    check_period(date_from, date_to)
+    branch = line_branch(actor, branch_id)
+    chart = await load_chart(session)
+    opening_sums = await sums_by_account(
+        session, line_filters(as_of=date_from - timedelta(days=1), branch_id=branch)
+    )
+    moves = await sums_by_account(
+        session,
+        [
+            *line_filters(as_of=date_to, date_from=date_from, branch_id=branch),
+            JournalEntry.source_type != CLOSING_SOURCE,
+        ],
+    )
+    closing_moves = await sums_by_account(
+        session, line_filters(as_of=date_to, date_from=date_from, branch_id=branch)
+    )
+    cash_ids = {a for a, acc in chart.accounts.items() if acc.cash_flow_class == "cash"}
+    opening = sum((d - c for a, (d, c) in opening_sums.items() if a in cash_ids), ZERO)
+    change = sum((d - c for a, (d, c) in closing_moves.items() if a in cash_ids), ZERO)
+    profit = ZERO
+    sections: dict[str, list[dict[str, Any]]] = {"operating": [], "investing": [], "financing": []}
+    for aid in sorted(moves, key=lambda a: chart.accounts[a].code):
+        a = chart.accounts[aid]
+        d, c = moves[aid]
+        if aid in cash_ids:
+            continue
+        if a.type in ("revenue", "expense"):
+            profit += c - d
+            continue
+        effect = c - d  # a rise in an asset uses cash; a rise in a liability or equity provides it
+        if effect == 0:
+            continue
+        sections[a.cash_flow_class if a.cash_flow_class in sections else "operating"].append(
+            {"account_id": a.id, "code": a.code, "name_en": a.name_en, "name_ar": a.name_ar, "amount": effect}
+        )
+    totals = {k: sum((x["amount"] for x in v), ZERO) for k, v in sections.items()}
+    totals["operating"] += profit
+    explained = totals["operating"] + totals["investing"] + totals["financing"]
+
+    def shaped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, "amount": wire(r["amount"], BASE_CURRENCY)} for r in rows]
+
+    return {
+        "from": date_from,
+        "to": date_to,
+        "branch_id": branch,
+        "currency": BASE_CURRENCY,
+        "net_profit": wire(profit, BASE_CURRENCY),
+        "operating": shaped(sections["operating"]),
+        "investing": shaped(sections["investing"]),
+        "financing": shaped(sections["financing"]),
+        "net_operating": wire(totals["operating"], BASE_CURRENCY),
+        "net_investing": wire(totals["investing"], BASE_CURRENCY),
+        "net_financing": wire(totals["financing"], BASE_CURRENCY),
+        "inter_branch": wire(change - explained, BASE_CURRENCY),
+        "net_change": wire(change, BASE_CURRENCY),
+        "opening_cash": wire(opening, BASE_CURRENCY),
+        "closing_cash": wire(opening + change, BASE_CURRENCY),
+    }

@@ -36,6 +36,7 @@ Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=MAX_AMOUN
 from tsh.bff.apps.accounting import (  # noqa: E402  (the modules register on `app`)
     bank,
     ledger,
+    receivables,
     reports,
     setup,
     tax,
@@ -49,6 +50,7 @@ __all__ = [
     "app",
     "bank",
     "ledger",
+    "receivables",
     "reports",
     "setup",
     "tax",

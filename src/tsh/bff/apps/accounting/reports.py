@@ -1,5 +1,5 @@
 """ACC-01 finance dashboard and the statements: ACC-10 general ledger, ACC-11 trial balance,
-ACC-12 balance sheet, ACC-13 income statement."""
+ACC-12 balance sheet, ACC-13 income statement, ACC-14 cash flow."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from tsh.bff.views import Date, DecimalText, MoneyOut, RowId, View
 from tsh.domain.accounting.dashboard import dashboard as dashboard_figures
 from tsh.domain.accounting.reports import (
     balance_sheet as balance_sheet_report,
+)
+from tsh.domain.accounting.reports import (
+    cash_flow as cash_flow_report,
 )
 from tsh.domain.accounting.reports import (
     general_ledger as general_ledger_report,
@@ -321,4 +324,55 @@ async def income_statement(call: Call, *, query: IncomeQuery) -> dict[str, Any]:
         compare_from=query.compare_from,
         compare_to=query.compare_to,
         branch_id=query.branch_id,
+    )
+
+
+class CashFlowQuery(Query):
+    date_from: date = Field(alias="from")
+    date_to: date = Field(alias="to")
+    branch_id: Id | None = None
+
+
+class FlowLine(View):
+    account_id: RowId
+    code: str
+    name_en: str
+    name_ar: str
+    amount: MoneyOut
+
+
+class CashFlow(View):
+    """`inter_branch`: zero company-wide; for one branch, cash moved by entries shared with others."""
+
+    date_from: Date = Field(alias="from")
+    date_to: Date = Field(alias="to")
+    branch_id: RowId | None
+    currency: Currency
+    net_profit: MoneyOut
+    operating: list[FlowLine]
+    investing: list[FlowLine]
+    financing: list[FlowLine]
+    net_operating: MoneyOut
+    net_investing: MoneyOut
+    net_financing: MoneyOut
+    inter_branch: MoneyOut
+    net_change: MoneyOut
+    opening_cash: MoneyOut
+    closing_cash: MoneyOut
+
+
+@app.screen(
+    "ACC-14",
+    "/reports/cash-flow",
+    roles=ACCOUNTANT,
+    scope="all",
+    cache="financial",
+    events=("JournalPosted", "LedgerSetupChanged"),
+    errors=("INVALID_PERIOD",),
+    response=CashFlow,
+)
+async def cash_flow(call: Call, *, query: CashFlowQuery) -> dict[str, Any]:
+    """Cash flow statement (indirect method): operating, investing, financing, opening and closing cash."""
+    return await cash_flow_report(
+        call.session, call.actor, date_from=query.date_from, date_to=query.date_to, branch_id=query.branch_id
     )
