@@ -39,6 +39,7 @@ from tsh.seed import (
     organisation,
     people,
     pos,
+    reconcile,
     sales,
     security,
     stock_ops,
@@ -141,6 +142,13 @@ async def run_seed(
             await writer.update("departments", [{"id": depts[k], "head_id": e} for k, e in heads.items()])
             await writer.update("counts", ops.count_updates)
             await reset_sequences(session)
+            # Services insert with the sequences, so they run after reset_sequences.
+            await reconcile.generate(
+                session,
+                accountant_id=ctx.refs["users"]["accountant1"],
+                bank_ids=ctx.refs.get("bank_account_ids", {}),
+                today=ctx.today,
+            )
             log("  committing")
         await analyze(db.engine)
     finally:

@@ -53,6 +53,12 @@ async def test_bank_accounts_list(books: Books) -> None:
     d, c = await books.base_sums(rafidain.account_id, JournalEntry.date <= business_today())
     assert amount(row["book_balance"]) == d - c
     assert {b["kind"] for b in data["items"]} == {"bank", "cash"}
+    # The demo books: the IQD statement partly matched under a closed reconciliation, the USD
+    # statement imported and auto-matched.
+    assert row["last_reconciliation"] is not None and row["last_statement_balance"] is not None
+    assert await books.api.count(BankMatch, BankMatch.bank_account_id == rafidain.id) > 0
+    trade = await _bank(books, "bank_usd")
+    assert await books.api.count(StatementLine, StatementLine.bank_account_id == trade.id) > 0
     assert (await books.acc.get(BM1, "/bank-accounts")).status_code == 403
 
 
