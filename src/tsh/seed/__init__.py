@@ -24,6 +24,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from tsh.config import Settings
+from tsh.domain.accounting import balances
 from tsh.domain.identity.models import User
 from tsh.platform.auth.passwords import hash_password
 from tsh.platform.db.engine import Database
@@ -142,6 +143,7 @@ async def run_seed(
             await writer.update("departments", [{"id": depts[k], "head_id": e} for k, e in heads.items()])
             await writer.update("counts", ops.count_updates)
             await reset_sequences(session)
+            await balances.rebuild(session)
             # Services insert with the sequences, so they run after reset_sequences.
             await reconcile.generate(
                 session,

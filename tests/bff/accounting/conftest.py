@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.http import Api, demo
 from tsh.domain.accounting import posting
-from tsh.domain.accounting.models import Account, JournalEntry, JournalLine
+from tsh.domain.accounting.models import Account, AccountBalance, JournalEntry, JournalLine
 
 ACCOUNTANT, ADMIN = demo("accountant"), demo("admin")
 BM1, BM2 = demo("branch_manager", 1), demo("branch_manager", 2)
@@ -74,10 +74,32 @@ class Books:
         return await self.api.count(JournalLine)
 
     async def assert_sound(self) -> None:
-        """Every entry balances in currency and base, and the ledger sums to zero."""
+        """Every entry balances in currency and base, the ledger sums to zero, and the balances
+        read model holds exactly the sums of the lines."""
         async with self.api.db() as s:
             assert await posting.trial_balance(s) == 0
             assert await posting.unbalanced_entries(s) == []
+            kept = {
+                a: (Decimal(str(d)).quantize(CENT), Decimal(str(c)).quantize(CENT))
+                for a, d, c in await s.execute(
+                    select(
+                        AccountBalance.account_id,
+                        func.sum(AccountBalance.base_debit),
+                        func.sum(AccountBalance.base_credit),
+                    ).group_by(AccountBalance.account_id)
+                )
+            }
+            lines = {
+                a: (Decimal(str(d)).quantize(CENT), Decimal(str(c)).quantize(CENT))
+                for a, d, c in await s.execute(
+                    select(
+                        JournalLine.account_id,
+                        func.sum(JournalLine.base_debit),
+                        func.sum(JournalLine.base_credit),
+                    ).group_by(JournalLine.account_id)
+                )
+            }
+            assert kept == lines
 
     async def post(self, lines: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
         from tsh.domain.shared import business_today

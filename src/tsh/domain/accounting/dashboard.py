@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.accounting import posting
-from tsh.domain.accounting.models import Account, FiscalPeriod, JournalEntry, JournalLine, StatementLine
-from tsh.domain.accounting.queries import ZERO, dec, line_branch, line_filters, load_chart, sums_by_account
+from tsh.domain.accounting import balances, posting
+from tsh.domain.accounting.models import Account, FiscalPeriod, JournalEntry, StatementLine
+from tsh.domain.accounting.queries import ZERO, dec, line_branch, load_chart
 from tsh.domain.accounting.reports import CLOSING_SOURCE, balances_by_currency, cash_accounts
 from tsh.domain.actor import Actor
 from tsh.domain.money import BASE_CURRENCY, CURRENCIES, round_money, wire
@@ -30,12 +30,12 @@ TAX_KEYS = ("vat_output", "vat_input", "tax_payable")
 
 async def _results(session: AsyncSession, first: date, last: date, branch: int | None) -> dict[str, Decimal]:
     chart = await load_chart(session)
-    sums = await sums_by_account(
+    sums = await balances.sums(
         session,
-        [
-            *line_filters(as_of=last, date_from=first, branch_id=branch),
-            JournalEntry.source_type != CLOSING_SOURCE,
-        ],
+        date_from=first,
+        date_to=last,
+        branch_id=branch,
+        exclude=JournalEntry.source_type == CLOSING_SOURCE,
     )
     revenue = expenses = ZERO
     for aid, (d, c) in sums.items():
@@ -83,10 +83,8 @@ async def dashboard(
     before = await _results(session, last_start, last_end, branch)
 
     tax_ids = [await posting.account_id(session, k) for k in TAX_KEYS]
-    tax_sums = await sums_by_account(
-        session, [JournalLine.account_id.in_(tax_ids), *line_filters(as_of=today, branch_id=branch)]
-    )
-    tax_payable = sum((c - d for d, c in tax_sums.values()), ZERO)
+    all_sums = await balances.sums(session, date_from=None, date_to=today, branch_id=branch)
+    tax_payable = sum((c - d for a, (d, c) in all_sums.items() if a in tax_ids), ZERO)
 
     unreconciled = None
     if branch is None:

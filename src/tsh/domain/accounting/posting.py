@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from tsh.domain.accounting import balances
 from tsh.domain.accounting.chart import JOURNALS
 from tsh.domain.accounting.models import (
     Account,
@@ -389,6 +390,7 @@ async def _insert_entry(
     )
     session.add(entry)
     await session.flush()
+    await balances.record(session, on=entry_date, currency=currency, lines=lines)
     raise_event(
         session,
         "JournalPosted",

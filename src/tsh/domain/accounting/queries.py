@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.domain.accounting import balances
 from tsh.domain.accounting.models import (
     Account,
     ExchangeRate,
@@ -174,7 +175,7 @@ async def chart_tree(
 ) -> dict[str, Any]:
     """ACC-02: the whole chart as a tree with base balances as of a date (rolled up to headers)."""
     chart = await load_chart(session)
-    totals = chart.rolled_up(await sums_by_account(session, line_filters(as_of=as_of)))
+    totals = chart.rolled_up(await balances.sums(session, date_from=None, date_to=as_of, branch_id=None))
 
     def node(aid: int) -> dict[str, Any]:
         a = chart.accounts[aid]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.accounting import posting
+from tsh.domain.accounting import balances, posting
 from tsh.domain.accounting.models import Account, JournalEntry, JournalLine
 from tsh.domain.accounting.queries import (
     ZERO,
@@ -28,7 +28,6 @@ from tsh.domain.accounting.queries import (
     line_filters,
     load_chart,
     natural,
-    sums_by_account,
 )
 from tsh.domain.actor import Actor
 from tsh.domain.money import BASE_CURRENCY, CURRENCIES, round_money, wire
@@ -152,7 +151,7 @@ async def trial_balance(
     branch = line_branch(actor, branch_id)
     chart = await load_chart(session)
     depth = min(level or chart.max_depth, chart.max_depth)
-    sums = await sums_by_account(session, line_filters(as_of=as_of, branch_id=branch))
+    sums = await balances.sums(session, date_from=None, date_to=as_of, branch_id=branch)
     grouped: dict[int, list[Decimal]] = {}
     for aid, (d, c) in sums.items():
         key = _level_of(chart, aid, depth)
@@ -209,7 +208,7 @@ async def _sheet(
     session: AsyncSession, chart: Chart, as_of: date, branch: int | None
 ) -> tuple[dict[int, Decimal], Decimal]:
     """Natural balance per balance-sheet account, and the revenue − expense not yet closed."""
-    sums = await sums_by_account(session, line_filters(as_of=as_of, branch_id=branch))
+    sums = await balances.sums(session, date_from=None, date_to=as_of, branch_id=branch)
     per_account: dict[int, Decimal] = {}
     profit = ZERO
     for aid, (d, c) in sums.items():
@@ -314,12 +313,12 @@ async def _period_pl(
     date_to: date,
     branch: int | None,
 ) -> dict[str, Any]:
-    sums = await sums_by_account(
+    sums = await balances.sums(
         session,
-        [
-            *line_filters(as_of=date_to, date_from=date_from, branch_id=branch),
-            JournalEntry.source_type != CLOSING_SOURCE,
-        ],
+        date_from=date_from,
+        date_to=date_to,
+        branch_id=branch,
+        exclude=JournalEntry.source_type == CLOSING_SOURCE,
     )
     groups: dict[str, dict[int, Decimal]] = {"revenue": {}, "cost_of_sales": {}, "operating_expenses": {}}
     for aid, (d, c) in sums.items():
@@ -433,19 +432,17 @@ async def cash_flow(
     check_period(date_from, date_to)
     branch = line_branch(actor, branch_id)
     chart = await load_chart(session)
-    opening_sums = await sums_by_account(
-        session, line_filters(as_of=date_from - timedelta(days=1), branch_id=branch)
+    opening_sums = await balances.sums(
+        session, date_from=None, date_to=date_from - timedelta(days=1), branch_id=branch
     )
-    moves = await sums_by_account(
+    moves = await balances.sums(
         session,
-        [
-            *line_filters(as_of=date_to, date_from=date_from, branch_id=branch),
-            JournalEntry.source_type != CLOSING_SOURCE,
-        ],
+        date_from=date_from,
+        date_to=date_to,
+        branch_id=branch,
+        exclude=JournalEntry.source_type == CLOSING_SOURCE,
     )
-    closing_moves = await sums_by_account(
-        session, line_filters(as_of=date_to, date_from=date_from, branch_id=branch)
-    )
+    closing_moves = await balances.sums(session, date_from=date_from, date_to=date_to, branch_id=branch)
     cash_ids = {a for a, acc in chart.accounts.items() if acc.cash_flow_class == "cash"}
     opening = sum((d - c for a, (d, c) in opening_sums.items() if a in cash_ids), ZERO)
     change = sum((d - c for a, (d, c) in closing_moves.items() if a in cash_ids), ZERO)
