@@ -172,3 +172,37 @@ async def _add_lines(
     for aid, d, c in await session.execute(stmt.group_by(JournalLine.account_id)):
         out[aid][0] += sign * _dec(d)
         out[aid][1] += sign * _dec(c)
+
+
+async def currency_sums(
+    session: AsyncSession, *, account_ids: Iterable[int], date_to: date, branch_id: int | None = None
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """(Σ debit, Σ credit) in entry currency, per currency, of these accounts up to `date_to`:
+    the months before its month from the read model, its month from the lines."""
+    ids = list(account_ids)
+    out: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    month_key = AccountBalance.year * 12 + AccountBalance.month - 1
+    stmt = (
+        select(AccountBalance.currency, func.sum(AccountBalance.debit), func.sum(AccountBalance.credit))
+        .where(AccountBalance.account_id.in_(ids), month_key < _index(date_to.year, date_to.month))
+        .group_by(AccountBalance.currency)
+    )
+    if branch_id is not None:
+        stmt = stmt.where(AccountBalance.branch_key == branch_id)
+    lines = (
+        select(JournalEntry.currency, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalLine.account_id.in_(ids),
+            JournalEntry.date >= date_to.replace(day=1),
+            JournalEntry.date <= date_to,
+        )
+        .group_by(JournalEntry.currency)
+    )
+    if branch_id is not None:
+        lines = lines.where(JournalLine.branch_id == branch_id)
+    for query in (stmt, lines):
+        for currency, d, c in await session.execute(query):
+            out[currency][0] += _dec(d)
+            out[currency][1] += _dec(c)
+    return {k: (v[0], v[1]) for k, v in out.items()}

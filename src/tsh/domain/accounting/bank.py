@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.accounting import posting
+from tsh.domain.accounting import balances, posting
 from tsh.domain.accounting.models import (
     Account,
     BankAccount,
@@ -376,14 +376,10 @@ async def window_start(session: AsyncSession, bank: BankAccount) -> date | None:
 
 
 async def book_balance(session: AsyncSession, bank: BankAccount, on: date) -> Decimal:
-    row = (
-        await session.execute(
-            select(func.sum(JournalLine.debit), func.sum(JournalLine.credit))
-            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(JournalLine.account_id == bank.account_id, JournalEntry.date <= on)
-        )
-    ).one()
-    return dec(row[0]) - dec(row[1])
+    """Σ debit − Σ credit of the bank's ledger account up to `on`, in the bank's currency."""
+    sums = await balances.currency_sums(session, account_ids=[bank.account_id], date_to=on)
+    debit, credit = sums.get(bank.currency, (ZERO, ZERO))
+    return debit - credit
 
 
 async def outstanding(session: AsyncSession, bank: BankAccount, on: date) -> Decimal:

@@ -404,15 +404,10 @@ async def balances_by_currency(
     session: AsyncSession, account_ids: set[int], branch: int | None, as_of: date
 ) -> dict[str, Decimal]:
     """Σ debit − Σ credit in entry currency, per currency, over these accounts (cash and bank)."""
-    rows = await session.execute(
-        select(JournalEntry.currency, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalLine.account_id.in_(account_ids), *line_filters(as_of=as_of, branch_id=branch))
-        .group_by(JournalEntry.currency)
-    )
+    sums = await balances.currency_sums(session, account_ids=account_ids, date_to=as_of, branch_id=branch)
     out = {c: ZERO for c in CURRENCIES}
-    for currency, d, c in rows:
-        out[currency] = dec(d) - dec(c)
+    for currency, (d, c) in sums.items():
+        out[currency] = d - c
     return out
 
 
