@@ -12,7 +12,6 @@ credit − debit for liabilities, equity and revenue), so a healthy chart shows 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -78,19 +77,6 @@ def line_filters(
     if branch_id is not None:
         out.append(JournalLine.branch_id == branch_id)
     return out
-
-
-async def sums_by_account(
-    session: AsyncSession, where: Iterable[ColumnElement[bool]]
-) -> dict[int, tuple[Decimal, Decimal]]:
-    """(Σ base_debit, Σ base_credit) per account over the lines matching `where`."""
-    rows = await session.execute(
-        select(JournalLine.account_id, func.sum(JournalLine.base_debit), func.sum(JournalLine.base_credit))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(*where)
-        .group_by(JournalLine.account_id)
-    )
-    return {aid: (dec(d), dec(c)) for aid, d, c in rows}
 
 
 @dataclass
