@@ -24,6 +24,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from tsh.config import Settings
+from tsh.domain.accounting import balances
 from tsh.domain.identity.models import User
 from tsh.platform.auth.passwords import hash_password
 from tsh.platform.db.engine import Database
@@ -40,6 +41,7 @@ from tsh.seed import (
     organisation,
     people,
     pos,
+    reconcile,
     sales,
     security,
     stock_ops,
@@ -144,6 +146,14 @@ async def run_seed(
             await writer.update("departments", [{"id": depts[k], "head_id": e} for k, e in heads.items()])
             await writer.update("counts", ops.count_updates)
             await reset_sequences(session)
+            await balances.rebuild(session)
+            # Services insert with the sequences, so they run after reset_sequences.
+            await reconcile.generate(
+                session,
+                accountant_id=ctx.refs["users"]["accountant1"],
+                bank_ids=ctx.refs.get("bank_account_ids", {}),
+                today=ctx.today,
+            )
             log("  committing")
         await analyze(db.engine)
     finally:

@@ -1,5 +1,5 @@
 """One package per Flutter app; importing this package registers every declaration."""
 
-from tsh.bff.apps import admin, consumer, hr, inventory, pos, salesperson, security
+from tsh.bff.apps import accounting, admin, consumer, hr, inventory, pos, salesperson, security
 
-__all__ = ["admin", "consumer", "hr", "inventory", "pos", "salesperson", "security"]
+__all__ = ["accounting", "admin", "consumer", "hr", "inventory", "pos", "salesperson", "security"]

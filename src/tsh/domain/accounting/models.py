@@ -327,3 +327,30 @@ class ExchangeRate(TimestampMixin, Base):
     # Unique: two rates from the same moment would make "the rate in force" ambiguous.
     effective_from: Mapped[datetime] = mapped_column(unique=True)
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AccountBalance(TimestampMixin, Base):
+    """Σ of the journal lines of one account, branch, month and entry currency.
+
+    The read model the statements sum instead of scanning every line: posting keeps it in the
+    same transaction as the lines (an upsert per key), the seed builds it from the lines it
+    wrote. Reports add the lines of partial months at the edges of a range.
+    """
+
+    __tablename__ = "account_balances"
+    __table_args__ = (
+        UniqueConstraint("account_id", "branch_key", "year", "month", "currency"),
+        _one_of("currency", CURRENCIES),
+        Index("ix_account_balances_year_month", "year", "month"),
+    )
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # The lines' branch_id, 0 for lines without one (NULLs would be distinct in the unique key).
+    branch_key: Mapped[int] = mapped_column(default=0)
+    year: Mapped[int]
+    month: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    debit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    credit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    base_debit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    base_credit: Mapped[Decimal] = mapped_column(default=Decimal("0"))

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from tsh.domain.accounting import balances
 from tsh.domain.accounting.chart import JOURNALS
 from tsh.domain.accounting.models import (
     Account,
@@ -123,6 +124,12 @@ async def _insert_once(session: AsyncSession, row: Journal | FiscalPeriod, where
         assert found is not None
         return int(found)
     return row.id
+
+
+def end_of_business_day(day: date) -> datetime:
+    """The last microsecond of a Baghdad business day, in UTC."""
+    end = datetime.combine(day + timedelta(days=1), time(0), BUSINESS_TZ) - timedelta(microseconds=1)
+    return end.astimezone(UTC)
 
 
 def _business_moment(at: datetime | date) -> datetime:
@@ -383,6 +390,7 @@ async def _insert_entry(
     )
     session.add(entry)
     await session.flush()
+    await balances.record(session, on=entry_date, currency=currency, lines=lines)
     raise_event(
         session,
         "JournalPosted",

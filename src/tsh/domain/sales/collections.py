@@ -174,6 +174,7 @@ async def record_payment(
     media_ids: Sequence[int] | None = None,
     device_time: dt.datetime | None = None,
     deposit_account: str | int | None = None,
+    received_on: dt.date | None = None,
 ) -> Payment:
     """Record a customer payment, allocate it and post it; returns the payment with `allocations` loaded.
 
@@ -181,6 +182,8 @@ async def record_payment(
     invoice of another customer; 422 OVER_ALLOCATION when an allocation exceeds the invoice balance
     or their sum the amount), None = oldest invoices first. Emits PaymentReceived, CreditChanged,
     JournalPosted and, when an order's payment state changes, OrderChanged.
+    `received_on` (office payments, ACC-16): an earlier business day the money came in; the
+    payment is dated and posted on it, at the rate in force by the end of that day.
     """
     customer = await session.get(Customer, customer_id)
     if customer is None:
@@ -188,6 +191,8 @@ async def record_payment(
     if media_ids:
         await _check_media(session, media_ids, collected_by_id)
     now = utcnow()
+    if received_on is not None and received_on < business_today(now):
+        now = posting.end_of_business_day(received_on)
     rates = _Rates(session, now)
     wanted = None if allocations is None else sorted({iid for iid, _ in allocations})
     invoices = await _lock_invoices(session, customer_id, wanted) if wanted != [] else []

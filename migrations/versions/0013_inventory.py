@@ -2,7 +2,7 @@
 replay), last receipt and sale dates on stock rows (aging without a ledger scan), a per-product
 lead time (reorder suggestions, clarifications.md) and an index for the company-wide ledger.
 
-Revision ID: 0042
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 import tsh.platform.db.base
 
-revision: str = "0042"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
