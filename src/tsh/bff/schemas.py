@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar
 import orjson
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -48,7 +49,19 @@ LongText = Annotated[str, StringConstraints(max_length=2000)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{7,15}$")]
 Id = RowIdIn  # the one id rule of both back ends (tsh.platform.http.ids)
 Qty = Annotated[int, Strict(), Field(gt=0, le=100_000)]
-Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+def _decimal_text(value: Any) -> Any:
+    # A JSON float has already lost digits (0.1 + 0.2); amounts, rates and percentages travel as
+    # decimal strings or integers. bool is an int in Python and never a number here.
+    if isinstance(value, float | bool):
+        raise ValueError('a decimal string such as "12.50"')
+    return value
+
+
+# A decimal in a strict body: from a string or an integer, never a float; finite.
+DecimalIn = Annotated[Decimal, Strict(False), BeforeValidator(_decimal_text), Field(allow_inf_nan=False)]
+Pct = Annotated[DecimalIn, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 def _amount_error(message: str) -> PydanticCustomError:

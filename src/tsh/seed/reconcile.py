@@ -17,9 +17,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.accounting import bank as reconciliation
 from tsh.domain.accounting.models import BankAccount, JournalEntry, JournalLine, StatementLine
 from tsh.domain.actor import Actor
+from tsh.domain.finance import bank as reconciliation
 
 # Lines dated in the last days of the statement stay unmatched (the open workspace).
 OPEN_DAYS = 6

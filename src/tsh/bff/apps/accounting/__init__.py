@@ -7,12 +7,11 @@ shape; scope (`branch` filters journal lines by their branch) is applied by the 
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
-from tsh.bff.schemas import MAX_AMOUNT
+from tsh.bff.schemas import MAX_AMOUNT, DecimalIn
 from tsh.bff.spec import BffApp
 
 app = BffApp("accounting")
@@ -22,15 +21,9 @@ READERS = ("accountant", "branch_manager")
 ALL_OR_BRANCH = {"accountant": "all", "branch_manager": "branch"}
 
 
-def _no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError("amounts are decimal strings")
-    return value
-
-
 # An amount in a body without its own currency (journal lines take the entry's): a decimal
 # string, never a float, 0 allowed (the other side of the line).
-Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Amount = Annotated[DecimalIn, Field(ge=0, le=MAX_AMOUNT)]
 
 
 from tsh.bff.apps.accounting import (  # noqa: E402  (the modules register on `app`)

@@ -4,7 +4,6 @@ ACC-20 matches, ACC-21 undo a match, ACC-22 close a reconciliation."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -12,17 +11,17 @@ from pydantic_core import PydanticCustomError
 
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import MAX_AMOUNT, Body, Id, Page, decode_cursor, encode_cursor
+from tsh.bff.schemas import MAX_AMOUNT, Body, DecimalIn, Id, Page, decode_cursor, encode_cursor
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
-from tsh.domain.accounting.bank import (
+from tsh.domain.finance.bank import (
     NewStatementLine,
     close_reconciliation,
     import_lines,
     match_lines,
     undo_match,
 )
-from tsh.domain.accounting.bank_views import bank_accounts as bank_account_rows
-from tsh.domain.accounting.bank_views import workspace
+from tsh.domain.finance.bank_views import bank_accounts as bank_account_rows
+from tsh.domain.finance.bank_views import workspace
 from tsh.domain.money import has_valid_places
 from tsh.domain.shared import business_today
 
@@ -34,7 +33,7 @@ class SignedMoney(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     validation_codes: ClassVar[tuple[str, ...]] = ("INVALID_AMOUNT",)
-    amount: Decimal
+    amount: DecimalIn
     currency: Currency
 
     @model_validator(mode="before")

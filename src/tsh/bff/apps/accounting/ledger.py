@@ -11,13 +11,13 @@ from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.accounting import ACCOUNTANT, Amount, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, Page, Query, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DecimalIn, Id, Page, Query, Text, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOut
 from tsh.domain.accounting import posting
-from tsh.domain.accounting.accounts import NewAccount, create_account, update_account
-from tsh.domain.accounting.journal import post_manual_entry, reverse_manual_entry
-from tsh.domain.accounting.queries import (
+from tsh.domain.finance.accounts import NewAccount, create_account, update_account
+from tsh.domain.finance.journal import post_manual_entry, reverse_manual_entry
+from tsh.domain.finance.queries import (
     JournalFilter,
     account_detail,
     chart_tree,
@@ -332,7 +332,7 @@ class NewEntry(Body):
     date: date
     memo: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     currency: Currency
-    exchange_rate: Annotated[Decimal, Field(gt=0, le=1_000_000, allow_inf_nan=False)] | None = None
+    exchange_rate: Annotated[DecimalIn, Field(gt=0, le=1_000_000)] | None = None
     lines: list[EntryLineIn] = Field(max_length=200)
     reference: Text | None = None
 

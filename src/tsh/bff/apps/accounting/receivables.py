@@ -12,7 +12,7 @@ from tsh.bff.apps.accounting import ACCOUNTANT, ALL_OR_BRANCH, READERS, app
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Money, Page, Text, decode_cursor, page
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
-from tsh.domain.accounting.receivables import aged_receivables, office_payment, payment_row
+from tsh.domain.finance.receivables import aged_receivables, office_payment, payment_row
 
 Currency = Literal["IQD", "USD"]
 

@@ -13,23 +13,23 @@ from tsh.bff.apps.accounting.ledger import AccountType, Currency, FlowClass
 from tsh.bff.call import Call
 from tsh.bff.schemas import Id, Page, Query, decode_cursor, encode_cursor
 from tsh.bff.views import Date, DecimalText, MoneyOut, RowId, View
-from tsh.domain.accounting.dashboard import dashboard as dashboard_figures
-from tsh.domain.accounting.reports import (
+from tsh.domain.finance.dashboard import dashboard as dashboard_figures
+from tsh.domain.finance.reports import (
     balance_sheet as balance_sheet_report,
 )
-from tsh.domain.accounting.reports import (
+from tsh.domain.finance.reports import (
     cash_flow as cash_flow_report,
 )
-from tsh.domain.accounting.reports import (
+from tsh.domain.finance.reports import (
     general_ledger as general_ledger_report,
 )
-from tsh.domain.accounting.reports import (
+from tsh.domain.finance.reports import (
     income_statement as income_statement_report,
 )
-from tsh.domain.accounting.reports import (
+from tsh.domain.finance.reports import (
     ledger_position,
 )
-from tsh.domain.accounting.reports import (
+from tsh.domain.finance.reports import (
     trial_balance as trial_balance_report,
 )
 from tsh.domain.shared import business_today

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field
 
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, LongText, Page, Query, decode_cursor, page
+from tsh.bff.schemas import Body, DecimalIn, LongText, Page, Query, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
-from tsh.domain.accounting.closing import close_period
-from tsh.domain.accounting.closing import fiscal_periods as periods_of_year
-from tsh.domain.accounting.queries import exchange_rate, exchange_rates, rate_position, tax_rates
 from tsh.domain.accounting.rates import set_rate
+from tsh.domain.finance.closing import close_period
+from tsh.domain.finance.closing import fiscal_periods as periods_of_year
+from tsh.domain.finance.queries import exchange_rate, exchange_rates, rate_position, tax_rates
 from tsh.domain.shared import BUSINESS_TZ, business_today
 
 
@@ -102,7 +101,9 @@ async def rates(call: Call, *, query: RatesQuery) -> dict[str, Any]:
 
 
 class NewRate(Body):
-    rate: Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=18, decimal_places=6, allow_inf_nan=False)]
+    rate: Annotated[
+        DecimalIn, Field(gt=0, le=1_000_000, max_digits=18, decimal_places=6, allow_inf_nan=False)
+    ]
     effective_from: AwareDatetime | None = None
     confirm: bool = False
 

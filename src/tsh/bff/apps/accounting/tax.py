@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -11,17 +10,17 @@ from pydantic import Field, StringConstraints
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.apps.accounting.setup import TaxRateRow
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, Query, Text
+from tsh.bff.schemas import Body, DecimalIn, Id, Query, Text
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
-from tsh.domain.accounting.queries import tax_rates
-from tsh.domain.accounting.tax import create_rate_version, file_return, tax_summary
+from tsh.domain.finance.queries import tax_rates
+from tsh.domain.finance.tax import create_rate_version, file_return, tax_summary
 
 
 class NewTaxRate(Body):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_-]{1,20}$")]
     name: Text
     # Percent as a decimal string; the range is the service's rule (422 RATE_OUT_OF_RANGE).
-    rate: Annotated[Decimal, Field(max_digits=9, decimal_places=3, allow_inf_nan=False)]
+    rate: Annotated[DecimalIn, Field(max_digits=9, decimal_places=3)]
     kind: Literal["sales", "purchase"]
     effective_from: date
     account_id: Id

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting.models import Account, JournalLine
-from tsh.domain.accounting.queries import ZERO, dec, load_chart
 from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
+from tsh.domain.finance.queries import ZERO, dec, load_chart
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 
 

@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsh.domain.accounting.bank import (
+from tsh.domain.accounting.models import Account, BankAccount, BankMatch, Reconciliation, StatementLine
+from tsh.domain.finance.bank import (
     MATCH_DAYS,
     book_balance,
     book_candidates,
     outstanding,
     score,
 )
-from tsh.domain.accounting.models import Account, BankAccount, BankMatch, Reconciliation, StatementLine
-from tsh.domain.accounting.queries import ZERO, dec
+from tsh.domain.finance.queries import ZERO, dec
 from tsh.domain.money import wire
 from tsh.platform.errors import NotFound
 

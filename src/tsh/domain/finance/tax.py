@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting import posting
 from tsh.domain.accounting.models import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate, TaxReturn
-from tsh.domain.accounting.queries import ZERO, dec
 from tsh.domain.actor import Actor
 from tsh.domain.catalog.models import Product
 from tsh.domain.events import raise_event
+from tsh.domain.finance.queries import ZERO, dec
 from tsh.domain.money import BASE_CURRENCY, wire
 from tsh.domain.pos.models import PosLine, PosTransaction
 from tsh.domain.sales.models import Invoice, OrderLine

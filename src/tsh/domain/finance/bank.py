@@ -36,9 +36,9 @@ from tsh.domain.accounting.models import (
     Reconciliation,
     StatementLine,
 )
-from tsh.domain.accounting.queries import ZERO, dec
 from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
+from tsh.domain.finance.queries import ZERO, dec
 from tsh.domain.shared import business_today
 from tsh.platform.errors import Conflict, Invalid, NotFound, field_error
 

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting import balances, posting
 from tsh.domain.accounting.models import Account, FiscalPeriod, JournalEntry, StatementLine
-from tsh.domain.accounting.queries import ZERO, dec, line_branch, load_chart
-from tsh.domain.accounting.reports import CLOSING_SOURCE, balances_by_currency, cash_accounts
 from tsh.domain.actor import Actor
+from tsh.domain.finance.queries import ZERO, dec, line_branch, load_chart
+from tsh.domain.finance.reports import CLOSING_SOURCE, balances_by_currency, cash_accounts
 from tsh.domain.money import BASE_CURRENCY, CURRENCIES, round_money, wire
 from tsh.domain.sales.models import Invoice
 from tsh.domain.sales.models.payments import UNPAID_INVOICE_STATUSES

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting import balances, posting
 from tsh.domain.accounting.models import Account, JournalEntry, JournalLine
-from tsh.domain.accounting.queries import (
+from tsh.domain.actor import Actor
+from tsh.domain.finance.queries import (
     ZERO,
     Chart,
     account_head,
@@ -29,7 +30,6 @@ from tsh.domain.accounting.queries import (
     load_chart,
     natural,
 )
-from tsh.domain.actor import Actor
 from tsh.domain.money import BASE_CURRENCY, CURRENCIES, round_money, wire
 from tsh.platform.errors import Invalid, field_error
 

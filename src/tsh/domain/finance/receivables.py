@@ -21,9 +21,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.accounting.models import Account, FiscalPeriod, JournalEntry
-from tsh.domain.accounting.queries import ZERO, dec
 from tsh.domain.actor import Actor
 from tsh.domain.customers.models import Customer
+from tsh.domain.finance.queries import ZERO, dec
 from tsh.domain.money import BASE_CURRENCY, wire
 from tsh.domain.sales.collections import record_payment
 from tsh.domain.sales.models import Invoice, Payment, PaymentAllocation
