@@ -1,0 +1,175 @@
+"""Response models of the wholesale screens (shapes of `data`)."""
+
+from __future__ import annotations
+
+from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
+
+
+class HoldReason(View):
+    code: str
+    note: str | None
+
+
+class Hold(View):
+    on_hold: bool
+    reasons: list[HoldReason]
+
+
+class CreditRequestRow(View):
+    id: RowId
+    requested_limit: MoneyOut
+    current_limit: MoneyOut
+    reason: str
+    status: str
+    note: str | None
+    requested_at: Timestamp
+    decided_at: Timestamp | None
+
+
+class AgingBucket(View):
+    bucket: str
+    amount: MoneyOut
+
+
+class OverdueInvoice(View):
+    id: RowId
+    number: str
+    issue_date: Date
+    due_date: Date
+    days_overdue: int
+    total: MoneyOut
+    balance: MoneyOut
+
+
+class CreditPosition(View):
+    currency: str
+    credit_limit: MoneyOut
+    credit_used: MoneyOut
+    available: MoneyOut
+    hold: Hold
+    payment_terms_days: int
+    aging: list[AgingBucket]
+    overdue_invoices: list[OverdueInvoice]
+    credit_requests: list[CreditRequestRow]
+
+
+class InvoiceLink(View):
+    id: RowId
+    status: str
+
+
+class OrderRow(View):
+    id: RowId
+    number: str
+    po_number: str | None
+    placed_at: Timestamp
+    status: str
+    payment_terms: str
+    total: MoneyOut
+    invoice: InvoiceLink | None
+
+
+class OrderLineOut(View):
+    id: RowId
+    product_id: RowId
+    sku: str
+    name: str
+    qty: int
+    qty_delivered: int
+    unit_price: MoneyOut
+    tax: MoneyOut
+    line_total: MoneyOut
+
+
+class AddressOut(View):
+    label: str | None
+    city: str | None
+    district: str | None
+    street: str | None
+    landmark: str | None
+    phone: str | None
+
+
+class BranchOut(View):
+    id: RowId
+    name: str
+
+
+class Delivery(View):
+    option: str
+    address: AddressOut | None
+    pickup_branch: BranchOut | None
+
+
+class Step(View):
+    status: str
+    at: Timestamp
+
+
+class OrderInvoice(View):
+    id: RowId
+    number: str
+    status: str
+    balance: MoneyOut
+
+
+class OrderDetail(View):
+    id: RowId
+    number: str
+    po_number: str | None
+    status: str
+    payment_terms: str
+    payment_status: str
+    placed_at: Timestamp
+    note: str | None
+    lines: list[OrderLineOut]
+    subtotal: MoneyOut
+    discount: MoneyOut
+    tax: MoneyOut
+    delivery_fee: MoneyOut
+    total: MoneyOut
+    delivery: Delivery
+    timeline: list[Step]
+    invoice: OrderInvoice | None
+
+
+class InvoiceRow(View):
+    id: RowId
+    number: str
+    issue_date: Date
+    due_date: Date
+    total: MoneyOut
+    paid: MoneyOut
+    balance: MoneyOut
+    status: str
+
+
+class InvoiceLine(View):
+    product_id: RowId
+    sku: str
+    name: str
+    qty: int
+    unit_price: MoneyOut
+    tax: MoneyOut
+    line_total: MoneyOut
+
+
+class OrderRef(View):
+    id: RowId
+    number: str | None
+
+
+class AppliedPayment(View):
+    id: RowId
+    number: str
+    method: str
+    received_at: Timestamp
+    amount: MoneyOut
+
+
+class InvoiceDetail(InvoiceRow):
+    order: OrderRef | None
+    lines: list[InvoiceLine]
+    subtotal: MoneyOut
+    tax: MoneyOut
+    payments: list[AppliedPayment]
