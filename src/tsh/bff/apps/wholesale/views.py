@@ -173,3 +173,47 @@ class InvoiceDetail(InvoiceRow):
     subtotal: MoneyOut
     tax: MoneyOut
     payments: list[AppliedPayment]
+
+
+class CartProduct(View):
+    id: RowId
+    sku: str
+    name: str
+
+
+class CartLine(View):
+    id: RowId
+    product: CartProduct
+    qty: int
+    unit: str
+    pieces: int
+    pack_size: int
+    carton_only: bool
+    moq: int
+    unit_price: MoneyOut | None
+    line_total: MoneyOut | None
+    discount: MoneyOut | None
+    tax: MoneyOut | None
+    issues: list[str]
+
+
+class CartOut(View):
+    lines: list[CartLine]
+    currency: str
+    subtotal: MoneyOut
+    discount: MoneyOut
+    tax: MoneyOut
+    total: MoneyOut
+    credit_available: MoneyOut
+    credit_available_after: MoneyOut
+    can_order: bool
+
+
+class Skipped(View):
+    product_id: RowId
+    name: str | None
+    reason: str
+
+
+class ReorderOut(CartOut):
+    skipped: list[Skipped]
