@@ -218,6 +218,8 @@ class EndpointRunner:
         entry = Entry.build(dumps(await spec.handler(call, **kwargs)))
         if generation is not None:
             tags = entry_tags(spec.events, scope_marker(call.principal, call.scope))
+            for marker in call.cache_markers:
+                tags += entry_tags(spec.events, marker)
             try:
                 await ctx.cache.set(key, entry, spec.ttl_s, tags, generation)
             except CacheError:

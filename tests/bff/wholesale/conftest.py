@@ -101,6 +101,7 @@ async def pick_product(
     p = row[0]
     return {
         "id": p.id,
+        "sku": p.sku,
         "pack": p.pack_size,
         "moq": p.wholesale_moq,
         "available": int(row[1]),
@@ -133,3 +134,11 @@ async def reserved(api: Api, product_id: int, warehouse_id: int) -> int:
             )
             or 0
         )
+
+
+async def add_line(who: Api, email: str, product_id: int, qty: int, unit: str) -> dict[str, Any]:
+    r = await who.send(
+        email, "POST", "/cart/items", {"product_id": product_id, "qty": qty, "unit": unit}, key=None
+    )
+    assert r.status_code == 200, r.text
+    return dict(r.json()["data"])

@@ -215,3 +215,10 @@ async def request_credit(
         credit_request_id=request.id,
     )
     return request
+
+
+async def supplying_branch(session: AsyncSession, actor: Actor) -> int | None:
+    """The account's supplying branch: its stock and price events also concern the account's screens."""
+    if actor.customer_id is None:
+        return None
+    return await session.scalar(select(Customer.branch_id).where(Customer.id == actor.customer_id))

@@ -217,3 +217,40 @@ class Skipped(View):
 
 class ReorderOut(CartOut):
     skipped: list[Skipped]
+
+
+class VolumeBreak(View):
+    min_qty: int
+    unit_price: MoneyOut
+
+
+class CatalogCard(View):
+    id: RowId
+    sku: str
+    name: str
+    brand: str | None
+    category_id: RowId
+    image_url: str | None
+    pack_size: int
+    carton_only: bool
+    moq: int
+    currency: str
+    base_price: MoneyOut | None
+    volume_breaks: list[VolumeBreak]
+    availability: str
+
+
+class Purchase(View):
+    order_id: RowId
+    order_number: str
+    date: Timestamp
+    qty: int
+    unit_price: MoneyOut
+
+
+class CatalogProduct(CatalogCard):
+    description: str | None
+    specs: dict[str, object]
+    images: list[str]
+    warranty_months: int
+    last_purchases: list[Purchase]
