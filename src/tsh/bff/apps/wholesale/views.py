@@ -254,3 +254,22 @@ class CatalogProduct(CatalogCard):
     images: list[str]
     warranty_months: int
     last_purchases: list[Purchase]
+
+
+class AllocationOut(View):
+    invoice_id: RowId
+    invoice_number: str
+    amount: MoneyOut
+
+
+class PaymentOut(View):
+    id: RowId
+    number: str
+    method: str
+    provider_reference: str | None
+    amount: MoneyOut
+    unallocated: MoneyOut
+    received_at: Timestamp
+    allocations: list[AllocationOut]
+    credit_used: MoneyOut
+    available: MoneyOut
