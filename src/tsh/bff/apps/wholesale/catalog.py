@@ -17,7 +17,7 @@ from tsh.domain.wholesale.account import supplying_branch
 SETUP_ERRORS = ("ACCOUNT_MISSING", "NO_PRICE_LIST", "NO_MAIN_WAREHOUSE")
 
 
-async def _follow_branch(call: Call) -> None:
+async def follow_branch(call: Call) -> None:
     """Stock and price events name the supplying branch, not the account: listen to both."""
     branch = await supplying_branch(call.session, call.actor)
     if branch is not None:
@@ -45,7 +45,7 @@ class CatalogQuery(Page):
 )
 async def bulk_catalog(call: Call, *, query: CatalogQuery) -> dict[str, Any]:
     """Bulk catalogue: pack size, MOQ, base price and volume breaks, availability band."""
-    await _follow_branch(call)
+    await follow_branch(call)
     cards, position_of = await catalog.catalogue(
         call.session,
         call.actor,
@@ -73,5 +73,5 @@ async def bulk_catalog(call: Call, *, query: CatalogQuery) -> dict[str, Any]:
 )
 async def catalog_product(call: Call, *, id: int) -> dict[str, Any]:
     """Product for wholesale: specs, images, volume breaks, pack, MOQ, band, last 5 purchases."""
-    await _follow_branch(call)
+    await follow_branch(call)
     return await catalog.product(call.session, call.actor, product_id=id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
 
 
@@ -273,3 +275,83 @@ class PaymentOut(View):
     allocations: list[AllocationOut]
     credit_used: MoneyOut
     available: MoneyOut
+
+
+class ReportGroup(View):
+    key: str
+    id: int | None
+    label: str
+    qty: int
+    spend: MoneyOut
+
+
+class TopProduct(View):
+    product_id: RowId
+    name: str
+    qty: int
+    spend: MoneyOut
+
+
+class MonthQty(View):
+    month: str
+    qty: int
+
+
+class Savings(View):
+    amount: MoneyOut
+    consumer_value: MoneyOut
+    paid: MoneyOut
+
+
+class PurchaseReport(View):
+    date_from: Date = Field(alias="from")
+    date_to: Date = Field(alias="to")
+    currency: str
+    group_by: str
+    total_spend: MoneyOut
+    groups: list[ReportGroup]
+    top_products: list[TopProduct]
+    quantity_trend: list[MonthQty]
+    savings: Savings
+
+
+class CreditBrief(View):
+    currency: str
+    credit_limit: MoneyOut
+    credit_used: MoneyOut
+    available: MoneyOut
+    hold: Hold
+
+
+class Spend(View):
+    this_month: MoneyOut
+    last_month_same_days: MoneyOut
+    last_month: MoneyOut
+
+
+class QuickReorder(View):
+    product_id: RowId
+    name: str
+    times_ordered: int
+    last_ordered_at: Timestamp
+
+
+class PriceChange(View):
+    product_id: RowId
+    name: str
+    min_qty: int
+    unit_price: MoneyOut
+    valid_from: Timestamp | None
+    valid_to: Timestamp | None
+    changed_at: Timestamp
+
+
+class Dashboard(View):
+    credit: CreditBrief
+    overdue_amount: MoneyOut
+    open_orders: int
+    unpaid_invoices: int
+    next_due_date: Date | None
+    spend: Spend
+    quick_reorder: list[QuickReorder]
+    price_changes: list[PriceChange]
