@@ -13,6 +13,6 @@ from tsh.bff.spec import BffApp
 app = BffApp("wholesale")
 CLIENT = ("wholesale_client",)
 
-from tsh.bff.apps.wholesale import account, cart, catalog, documents, payments, reports  # noqa: E402  (the modules register on `app`)
+from tsh.bff.apps.wholesale import account, cart, catalog, documents, payments, reports, statement  # noqa: E402  (the modules register on `app`)
 
-__all__ = ["CLIENT", "account", "app", "cart", "catalog", "documents", "payments", "reports"]
+__all__ = ["CLIENT", "account", "app", "cart", "catalog", "documents", "payments", "reports", "statement"]

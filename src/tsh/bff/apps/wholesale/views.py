@@ -355,3 +355,23 @@ class Dashboard(View):
     spend: Spend
     quick_reorder: list[QuickReorder]
     price_changes: list[PriceChange]
+
+
+class StatementEntry(View):
+    date: Date
+    kind: str
+    document_id: RowId
+    number: str
+    debit: MoneyOut
+    credit: MoneyOut
+    balance: MoneyOut
+
+
+class Statement(View):
+    date_from: Date = Field(alias="from")
+    date_to: Date = Field(alias="to")
+    currency: str
+    opening_balance: MoneyOut
+    closing_balance: MoneyOut
+    items: list[StatementEntry]
+    next_cursor: str | None
