@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.bff.wholesale.conftest import (
+    ADMIN,
     W1,
     W2,
     amount,
@@ -23,8 +25,10 @@ from tests.bff.wholesale.conftest import (
 from tests.http import Api
 from tsh.domain.catalog.models import Product
 from tsh.domain.customers.models import Address
+from tsh.domain.sales import fulfilment
 from tsh.domain.sales.models import Invoice, Order
 from tsh.domain.shared import business_today
+from tsh.platform.errors import Conflict
 
 
 def _unit_price(table: list[tuple[int, Decimal]], pieces: int) -> Decimal:
@@ -210,6 +214,26 @@ async def test_credit_limit_and_hold_change_nothing(who: Api, api: Api) -> None:
                 await s.execute(select(Invoice).where(Invoice.order_id == r.json()["data"]["id"]))
             ).scalar_one()
         assert invoice.due_date == invoice.issue_date == business_today()
+        # A prepaid order ships only once its invoice is paid.
+        order_id = r.json()["data"]["id"]
+        async with api.db() as s:
+            with pytest.raises(Conflict) as refused:
+                await fulfilment.ship_order(s, order_id=order_id, by_user_id=await api.user_id(ADMIN))
+            assert refused.value.code == "PREPAID_UNPAID"
+        total = invoice.total
+        pay = {
+            "amount": {"amount": str(total), "currency": invoice.currency},
+            "method": "card",
+            "provider_reference": f"SANDBOX-{c.code}-{int(total * 100)}",
+            "allocations": [
+                {"invoice_id": invoice.id, "amount": {"amount": str(total), "currency": invoice.currency}}
+            ],
+        }
+        assert (await who.send(W1, "POST", "/payments", pay)).status_code == 201
+        async with api.db() as s:
+            shipped = await fulfilment.ship_order(s, order_id=order_id, by_user_id=await api.user_id(ADMIN))
+            assert shipped.status == "shipped"
+            await s.commit()
     finally:
         await set_customer(api, c.id, credit_limit=c.credit_limit, on_hold=False, hold_reason=None)
         await clear_cart(api, c.id)
