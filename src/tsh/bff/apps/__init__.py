@@ -1,5 +1,5 @@
 """One package per Flutter app; importing this package registers every declaration."""
 
-from tsh.bff.apps import consumer, pos, salesperson, wholesale
+from tsh.bff.apps import consumer, partner, pos, salesperson, wholesale
 
-__all__ = ["consumer", "pos", "salesperson", "wholesale"]
+__all__ = ["consumer", "partner", "pos", "salesperson", "wholesale"]

@@ -1,0 +1,180 @@
+"""PAR-02 profile, PAR-05 orders, PAR-06 order detail."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tsh.bff.apps.partner import PARTNER, app
+from tsh.bff.call import Call
+from tsh.bff.schemas import Id, Page, decode_cursor, page
+from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
+from tsh.bff.views import Page as PageOf
+from tsh.domain.customers import partner_self
+
+
+class Tier(View):
+    id: RowId
+    code: str
+    name: str
+    rank: int
+
+
+class Upline(View):
+    id: RowId
+    code: str
+    name: str
+
+
+class Profile(View):
+    id: RowId
+    code: str
+    name: str
+    tier: Tier | None
+    commission_rate: DecimalText
+    override_rate: DecimalText
+    can_recruit: bool
+    territory: str | None
+    status: str
+    phone: str
+    email: str | None
+    address: str | None
+    city: str | None
+    payout_method: str | None
+    payout_account: str | None
+    payout_locked_until: Timestamp | None
+    joined_at: Timestamp | None
+    upline: Upline | None
+
+
+@app.screen(
+    "PAR-02",
+    "/profile",
+    roles=PARTNER,
+    scope="own",
+    cache="people",
+    events=("PartnerChanged",),
+    errors=("PARTNER_PROFILE_MISSING",),
+    response=Profile,
+)
+async def profile(call: Call) -> dict[str, Any]:
+    """Partner record: code, tier, rates, recruitment right, territory, status, contact, payout, upline."""
+    return await partner_self.profile(call.session, call.actor)
+
+
+class OrderRow(View):
+    id: RowId
+    number: str
+    customer: Named
+    placed_at: Timestamp
+    status: str
+    total: MoneyOut
+    commission: MoneyOut
+
+
+class OrdersQuery(Page):
+    status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled"] | None = None
+    customer_id: Id | None = None
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+
+
+@app.screen(
+    "PAR-05",
+    "/orders",
+    roles=PARTNER,
+    scope="own",
+    cache="orders",
+    events=("OrderCreated", "OrderChanged", "CommissionChanged"),
+    errors=("PARTNER_PROFILE_MISSING",),
+    response=PageOf[OrderRow],
+)
+async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
+    """Orders the partner placed: number, customer, date, status, total, commission."""
+    rows = await partner_self.order_list(
+        call.session,
+        call.actor,
+        limit=query.limit,
+        after=decode_cursor(query.cursor),
+        status=query.status,
+        customer_id=query.customer_id,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+    return page(rows, query.limit, partner_self.order_position)
+
+
+class Line(View):
+    id: RowId
+    product_id: RowId
+    sku: str
+    name: str
+    qty: int
+    unit_price: MoneyOut
+    line_total: MoneyOut
+
+
+class Address(View):
+    label: str | None
+    city: str | None
+    district: str | None
+    street: str | None
+    landmark: str | None
+    phone: str | None
+
+
+class Step(View):
+    status: str
+    at: Timestamp
+
+
+class InvoiceLink(View):
+    id: RowId
+    number: str
+    status: str
+    balance: MoneyOut
+
+
+class CommissionLine(View):
+    id: RowId
+    kind: str
+    rate: DecimalText
+    base_amount: MoneyOut
+    amount: MoneyOut
+    status: str
+
+
+class OrderDetail(View):
+    id: RowId
+    number: str
+    customer: Named
+    status: str
+    payment_status: str
+    placed_at: Timestamp
+    lines: list[Line]
+    subtotal: MoneyOut
+    discount: MoneyOut
+    tax: MoneyOut
+    delivery_fee: MoneyOut
+    total: MoneyOut
+    address: Address | None
+    timeline: list[Step]
+    invoice: InvoiceLink | None
+    commissions: list[CommissionLine]
+
+
+@app.screen(
+    "PAR-06",
+    "/orders/{id}",
+    roles=PARTNER,
+    scope="own",
+    cache="orders",
+    events=("OrderChanged", "PaymentReceived", "CommissionChanged"),
+    errors=("PARTNER_PROFILE_MISSING", "ORDER_NOT_FOUND"),
+    response=OrderDetail,
+)
+async def order(call: Call, *, id: int) -> dict[str, Any]:
+    """Order detail: lines, totals, address, timeline, invoice and payment status, commission lines."""
+    return await partner_self.order_detail(call.session, call.actor, order_id=id)

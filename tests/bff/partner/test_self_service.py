@@ -1,0 +1,78 @@
+"""PAR-02 profile, PAR-05 orders, PAR-06 order detail: data against the database, scope, cache."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from tests.http import Api, demo
+from tsh.domain.customers.models import Partner
+from tsh.domain.identity.models import User
+from tsh.domain.sales.models import Commission, Order
+
+P1, P2, ADMIN = demo("partner", 1), demo("partner", 2), demo("admin", 1)
+
+
+async def _partner(api: Api, email: str) -> Partner:
+    async with api.db() as s:
+        return (
+            await s.execute(
+                select(Partner).join(User, User.partner_id == Partner.id).where(User.email == email)
+            )
+        ).scalar_one()
+
+
+async def test_profile_is_the_callers_own(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    r = await par.get(P1, "/profile")
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert (data["id"], data["code"], data["status"]) == (p.id, p.code, p.status)
+    assert Decimal(data["commission_rate"]) == p.commission_rate
+    if p.payout_account:
+        assert (
+            data["payout_account"].endswith(p.payout_account[-4:])
+            and data["payout_account"] != p.payout_account
+        )
+    assert (await par.get(P1, "/profile")).json()["metadata"]["cached"] is True
+    assert (await par.data(P2, "/profile"))["id"] != p.id
+    r = await par.get(ADMIN, "/profile")
+    assert r.status_code == 404 and r.json()["error_code"] == "PARTNER_PROFILE_MISSING"
+
+
+async def test_orders_and_detail_with_commission_and_scope(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    async with api.db() as s:
+        count = int(await s.scalar(select(func.count()).where(Order.partner_id == p.id)) or 0)
+    seen: list[dict] = []
+    cursor = None
+    while True:
+        page = await par.data(P1, "/orders", limit=100, **({"cursor": cursor} if cursor else {}))
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == count > 0
+    row = seen[0]
+    async with api.db() as s:
+        commission = await s.scalar(
+            select(func.coalesce(func.sum(Commission.amount), 0)).where(
+                Commission.order_id == row["id"],
+                Commission.partner_id == p.id,
+                Commission.status != "reversed",
+            )
+        )
+        order = await s.get(Order, row["id"])
+    assert order is not None and Decimal(row["total"]["amount"]) == order.total
+    assert Decimal(row["commission"]["amount"]) == Decimal(commission).quantize(Decimal("0.01"))
+    detail = await par.data(P1, f"/orders/{row['id']}")
+    assert detail["number"] == order.number and len(detail["lines"]) > 0
+    assert all(c["status"] in ("accrued", "payable", "paid", "reversed") for c in detail["commissions"])
+    filtered = await par.data(P1, "/orders", status=order.status, limit=100)
+    assert all(o["status"] == order.status for o in filtered["items"])
+    r = await par.get(P2, f"/orders/{row['id']}")
+    assert r.status_code == 404 and r.json()["error_code"] == "ORDER_NOT_FOUND"
+    assert row["id"] not in [o["id"] for o in (await par.data(P2, "/orders", limit=100))["items"]]
