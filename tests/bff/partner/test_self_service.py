@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.http import Api, demo
-from tsh.domain.customers.models import Partner
+from tsh.domain.customers.models import Customer, Partner
 from tsh.domain.identity.models import User
 from tsh.domain.sales.models import Commission, Order
 
@@ -76,3 +76,28 @@ async def test_orders_and_detail_with_commission_and_scope(api: Api) -> None:
     r = await par.get(P2, f"/orders/{row['id']}")
     assert r.status_code == 404 and r.json()["error_code"] == "ORDER_NOT_FOUND"
     assert row["id"] not in [o["id"] for o in (await par.data(P2, "/orders", limit=100))["items"]]
+
+
+async def test_network_lists_own_customers_then_sub_partners(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    async with api.db() as s:
+        customers = set((await s.scalars(select(Customer.id).where(Customer.partner_id == p.id))).all())
+        subs = set((await s.scalars(select(Partner.id).where(Partner.parent_partner_id == p.id))).all())
+    rows: list[dict] = []
+    cursor = None
+    while True:
+        page = await par.data(P1, "/network", limit=7, **({"cursor": cursor} if cursor else {}))
+        rows += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert {r["id"] for r in rows if r["kind"] == "customer"} == customers
+    assert {r["id"] for r in rows if r["kind"] == "sub_partner"} == subs
+    kinds = [r["kind"] for r in rows]
+    assert kinds == sorted(kinds)  # customers first, then sub-partners
+    only_subs = await par.data(P1, "/network", kind="sub_partner", limit=100)
+    assert {r["id"] for r in only_subs["items"]} == subs
+    assert (await par.get(P1, "/network", kind="sub_partner", limit=100)).json()["metadata"]["cached"] is True
+    other = await par.data(P2, "/network", limit=100)
+    assert not {r["id"] for r in other["items"] if r["kind"] == "customer"} & customers

@@ -15,10 +15,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
+from tsh.domain.catalog.queries import escape_like
 from tsh.domain.customers.models import Customer, Partner, PartnerTier
 from tsh.domain.money import wire
 from tsh.domain.sales.models import Commission, Invoice, Order, OrderLine
-from tsh.domain.shared import day_start_utc
+from tsh.domain.shared import business_today, day_start_utc
 from tsh.platform.errors import Invalid, NotFound, field_error
 
 
@@ -223,3 +224,194 @@ async def order_detail(session: AsyncSession, actor: Actor, *, order_id: int) ->
             for c in commissions
         ],
     }
+
+
+# -- network (PAR-11) ---------------------------------------------------------------------------
+
+NETWORK_KINDS = ("customer", "sub_partner")
+
+
+def _month_start() -> dt.datetime:
+    return day_start_utc(business_today().replace(day=1))
+
+
+def _per_currency(amounts: dict[str, Decimal]) -> list[dict[str, Any] | None]:
+    return [wire(amounts.get(c, Decimal(0)), c) for c in ("IQD", "USD")]
+
+
+async def _customers(
+    session: AsyncSession,
+    p: Partner,
+    *,
+    limit: int,
+    after: tuple[str, int] | None,
+    q: str | None,
+    status: str | None,
+) -> list[dict[str, Any]]:
+    stmt = select(Customer.id, Customer.name, Customer.city, Customer.status).where(
+        Customer.partner_id == p.id
+    )
+    if q:
+        stmt = stmt.where(Customer.name.ilike(f"%{escape_like(q)}%", escape="\\"))
+    if status:
+        stmt = stmt.where(Customer.status == status)
+    if after is not None:
+        stmt = stmt.where(
+            or_(Customer.name > after[0], and_(Customer.name == after[0], Customer.id > after[1]))
+        )
+    rows = (await session.execute(stmt.order_by(Customer.name, Customer.id).limit(limit + 1))).all()
+    ids = [r[0] for r in rows]
+    since = _month_start()
+    facts = (
+        (
+            await session.execute(
+                select(
+                    Order.customer_id,
+                    Order.currency,
+                    func.coalesce(func.sum(Order.total).filter(Order.placed_at >= since), 0),
+                    func.max(Order.placed_at),
+                )
+                .where(Order.customer_id.in_(ids), Order.status != "cancelled")
+                .group_by(Order.customer_id, Order.currency)
+            )
+        ).all()
+        if ids
+        else []
+    )
+    sales: dict[int, dict[str, Decimal]] = {}
+    last: dict[int, dt.datetime] = {}
+    for cid, cur, total, at in facts:
+        sales.setdefault(cid, {})[cur] = Decimal(total)
+        if at is not None and (cid not in last or at > last[cid]):
+            last[cid] = at
+    return [
+        {
+            "kind": "customer",
+            "id": cid,
+            "name": name,
+            "city": city,
+            "status": st,
+            "tier": None,
+            "last_order_at": last.get(cid),
+            "sales_this_month": _per_currency(sales.get(cid, {})),
+            "override_earned": None,
+        }
+        for cid, name, city, st in rows
+    ]
+
+
+async def _sub_partners(
+    session: AsyncSession,
+    p: Partner,
+    *,
+    limit: int,
+    after: tuple[str, int] | None,
+    q: str | None,
+    status: str | None,
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(Partner.id, Partner.name, Partner.city, Partner.status, PartnerTier.name)
+        .outerjoin(PartnerTier, PartnerTier.id == Partner.tier_id)
+        .where(Partner.parent_partner_id == p.id)
+    )
+    if q:
+        stmt = stmt.where(Partner.name.ilike(f"%{escape_like(q)}%", escape="\\"))
+    if status:
+        stmt = stmt.where(Partner.status == status)
+    if after is not None:
+        stmt = stmt.where(or_(Partner.name > after[0], and_(Partner.name == after[0], Partner.id > after[1])))
+    rows = (await session.execute(stmt.order_by(Partner.name, Partner.id).limit(limit + 1))).all()
+    ids = [r[0] for r in rows]
+    since = _month_start()
+    sales: dict[int, dict[str, Decimal]] = {}
+    last: dict[int, dt.datetime] = {}
+    earned: dict[int, dict[str, Decimal]] = {}
+    if ids:
+        for sid, cur, total, at in (
+            await session.execute(
+                select(
+                    Order.partner_id,
+                    Order.currency,
+                    func.coalesce(func.sum(Order.total).filter(Order.placed_at >= since), 0),
+                    func.max(Order.placed_at),
+                )
+                .where(Order.partner_id.in_(ids), Order.status != "cancelled")
+                .group_by(Order.partner_id, Order.currency)
+            )
+        ).tuples():
+            if sid is None:  # filtered out by the IN; narrows the type
+                continue
+            sales.setdefault(sid, {})[cur] = Decimal(total)
+            if at is not None:
+                last[sid] = max(at, last.get(sid, at))
+        for sid, cur, amount in (
+            await session.execute(
+                select(Order.partner_id, Commission.currency, func.sum(Commission.amount))
+                .join(Order, Order.id == Commission.order_id)
+                .where(
+                    Order.partner_id.in_(ids),
+                    Commission.partner_id == p.id,
+                    Commission.kind == "override",
+                    Commission.status != "reversed",
+                    Commission.created_at >= since,
+                )
+                .group_by(Order.partner_id, Commission.currency)
+            )
+        ).tuples():
+            if sid is not None:
+                earned.setdefault(sid, {})[cur] = Decimal(amount)
+    return [
+        {
+            "kind": "sub_partner",
+            "id": sid,
+            "name": name,
+            "city": city,
+            "status": st,
+            "tier": tier,
+            "last_order_at": last.get(sid),
+            "sales_this_month": _per_currency(sales.get(sid, {})),
+            "override_earned": _per_currency(earned.get(sid, {})),
+        }
+        for sid, name, city, st, tier in rows
+    ]
+
+
+def network_position(row: dict[str, Any]) -> dict[str, Any]:
+    return {"k": row["kind"], "n": row["name"], "i": row["id"]}
+
+
+async def network(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int,
+    after: dict[str, Any] | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """PAR-11: up to limit+1 network rows by name: the partner's customers, then its direct
+    sub-partners (one kind when `kind` is given), with this month's sales (and override earned)."""
+    p = await partner_of(session, actor)
+    kinds = [kind] if kind else list(NETWORK_KINDS)
+    position: tuple[str, int] | None = None
+    if after is not None:
+        try:
+            after_kind, position = str(after["k"]), (str(after["n"]), int(after["i"]))
+        except (KeyError, TypeError, ValueError):
+            raise Invalid(
+                "The cursor is not valid", details=[field_error("cursor", "does not match this list")]
+            ) from None
+        if after_kind not in kinds:
+            raise Invalid(
+                "The cursor is not valid", details=[field_error("cursor", "does not match this list")]
+            )
+        kinds = kinds[kinds.index(after_kind) :]
+    out: list[dict[str, Any]] = []
+    for k in kinds:
+        fetch = _customers if k == "customer" else _sub_partners
+        out += await fetch(session, p, limit=limit + 1 - len(out), after=position, q=q, status=status)
+        position = None
+        if len(out) > limit:
+            break
+    return out[: limit + 1]

@@ -178,3 +178,45 @@ class OrderDetail(View):
 async def order(call: Call, *, id: int) -> dict[str, Any]:
     """Order detail: lines, totals, address, timeline, invoice and payment status, commission lines."""
     return await partner_self.order_detail(call.session, call.actor, order_id=id)
+
+
+class NetworkRow(View):
+    kind: str
+    id: RowId
+    name: str
+    city: str | None
+    status: str
+    tier: str | None
+    last_order_at: Timestamp | None
+    sales_this_month: list[MoneyOut]
+    override_earned: list[MoneyOut] | None
+
+
+class NetworkQuery(Page):
+    kind: Literal["customer", "sub_partner"] | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=100)
+    status: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+@app.screen(
+    "PAR-11",
+    "/network",
+    roles=PARTNER,
+    scope="own",
+    cache="customers",
+    events=("CustomerChanged", "PartnerChanged", "OrderCreated", "OrderChanged", "CommissionChanged"),
+    errors=("PARTNER_PROFILE_MISSING",),
+    response=PageOf[NetworkRow],
+)
+async def network(call: Call, *, query: NetworkQuery) -> dict[str, Any]:
+    """Network: own customers and direct sub-partners with this month's sales and override earned."""
+    rows = await partner_self.network(
+        call.session,
+        call.actor,
+        limit=query.limit,
+        after=decode_cursor(query.cursor),
+        kind=query.kind,
+        q=query.q,
+        status=query.status,
+    )
+    return page(rows, query.limit, partner_self.network_position)
