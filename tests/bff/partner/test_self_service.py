@@ -101,3 +101,26 @@ async def test_network_lists_own_customers_then_sub_partners(api: Api) -> None:
     assert (await par.get(P1, "/network", kind="sub_partner", limit=100)).json()["metadata"]["cached"] is True
     other = await par.data(P2, "/network", limit=100)
     assert not {r["id"] for r in other["items"] if r["kind"] == "customer"} & customers
+
+
+async def test_network_customer_detail_and_scope(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    async with api.db() as s:
+        cid = await s.scalar(
+            select(Customer.id).where(Customer.partner_id == p.id).order_by(Customer.id).limit(1)
+        )
+        assert cid is not None
+        count = int(await s.scalar(select(func.count()).where(Order.customer_id == cid)) or 0)
+        earned = await s.scalar(
+            select(func.coalesce(func.sum(Commission.amount), 0))
+            .join(Order, Order.id == Commission.order_id)
+            .where(Order.customer_id == cid, Commission.partner_id == p.id, Commission.status != "reversed")
+        )
+    data = await par.data(P1, f"/customers/{cid}")
+    assert data["id"] == cid and data["order_count"] == count and len(data["orders"]) == min(count, 20)
+    assert sum(Decimal(m["amount"]) for m in data["commission_earned"] if m["currency"] == "IQD") == Decimal(
+        earned
+    ).quantize(Decimal("0.01"))
+    r = await par.get(P2, f"/customers/{cid}")
+    assert r.status_code == 404 and r.json()["error_code"] == "CUSTOMER_NOT_FOUND"

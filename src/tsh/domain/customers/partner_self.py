@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
 from tsh.domain.catalog.queries import escape_like
-from tsh.domain.customers.models import Customer, Partner, PartnerTier
+from tsh.domain.customers.models import Address, Customer, Partner, PartnerTier
 from tsh.domain.money import wire
 from tsh.domain.sales.models import Commission, Invoice, Order, OrderLine
 from tsh.domain.shared import business_today, day_start_utc
@@ -415,3 +415,83 @@ async def network(
         if len(out) > limit:
             break
     return out[: limit + 1]
+
+
+async def network_customer(session: AsyncSession, actor: Actor, *, customer_id: int) -> dict[str, Any]:
+    """PAR-12: contact, addresses, the 20 latest orders, order totals and commission earned on the
+    customer (this partner's, not reversed). 404 CUSTOMER_NOT_FOUND outside the own network."""
+    p = await partner_of(session, actor)
+    customer = await session.scalar(
+        select(Customer).where(Customer.id == customer_id, Customer.partner_id == p.id)
+    )
+    if customer is None:
+        raise NotFound("Customer not found", code="CUSTOMER_NOT_FOUND")
+    addresses = (
+        await session.scalars(select(Address).where(Address.customer_id == customer.id).order_by(Address.id))
+    ).all()
+    orders = (
+        await session.execute(
+            select(Order.id, Order.number, Order.placed_at, Order.status, Order.total, Order.currency)
+            .where(Order.customer_id == customer.id)
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(20)
+        )
+    ).all()
+    totals = dict(
+        (
+            await session.execute(
+                select(Order.currency, func.sum(Order.total))
+                .where(Order.customer_id == customer.id, Order.status != "cancelled")
+                .group_by(Order.currency)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    earned = dict(
+        (
+            await session.execute(
+                select(Commission.currency, func.sum(Commission.amount))
+                .join(Order, Order.id == Commission.order_id)
+                .where(
+                    Order.customer_id == customer.id,
+                    Commission.partner_id == p.id,
+                    Commission.status != "reversed",
+                )
+                .group_by(Commission.currency)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return {
+        "id": customer.id,
+        "code": customer.code,
+        "name": customer.name,
+        "shop_name": customer.shop_name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "city": customer.city,
+        "status": customer.status,
+        "addresses": [
+            {
+                "id": a.id,
+                "label": a.label,
+                "city": a.city,
+                "district": a.district,
+                "street": a.street,
+                "landmark": a.landmark,
+                "is_default": a.is_default,
+            }
+            for a in addresses
+        ],
+        "orders": [
+            {"id": oid, "number": number, "placed_at": at, "status": st, "total": wire(total, cur)}
+            for oid, number, at, st, total, cur in orders
+        ],
+        "order_count": int(
+            await session.scalar(select(func.count()).where(Order.customer_id == customer.id)) or 0
+        ),
+        "sales_total": _per_currency({k: Decimal(v) for k, v in totals.items()}),
+        "commission_earned": _per_currency({k: Decimal(v) for k, v in earned.items()}),
+    }

@@ -220,3 +220,52 @@ async def network(call: Call, *, query: NetworkQuery) -> dict[str, Any]:
         status=query.status,
     )
     return page(rows, query.limit, partner_self.network_position)
+
+
+class CustomerAddress(View):
+    id: RowId
+    label: str
+    city: str
+    district: str | None
+    street: str | None
+    landmark: str | None
+    is_default: bool
+
+
+class CustomerOrder(View):
+    id: RowId
+    number: str
+    placed_at: Timestamp
+    status: str
+    total: MoneyOut
+
+
+class NetworkCustomer(View):
+    id: RowId
+    code: str
+    name: str
+    shop_name: str | None
+    phone: str | None
+    email: str | None
+    city: str | None
+    status: str
+    addresses: list[CustomerAddress]
+    orders: list[CustomerOrder]
+    order_count: int
+    sales_total: list[MoneyOut]
+    commission_earned: list[MoneyOut]
+
+
+@app.screen(
+    "PAR-12",
+    "/customers/{id}",
+    roles=PARTNER,
+    scope="own",
+    cache="customers",
+    events=("CustomerChanged", "OrderCreated", "OrderChanged", "CommissionChanged"),
+    errors=("PARTNER_PROFILE_MISSING", "CUSTOMER_NOT_FOUND"),
+    response=NetworkCustomer,
+)
+async def network_customer(call: Call, *, id: int) -> dict[str, Any]:
+    """Network customer: contact, addresses, order history with totals, commission earned on it."""
+    return await partner_self.network_customer(call.session, call.actor, customer_id=id)
