@@ -8,11 +8,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.partner import PARTNER, app
-from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Page, decode_cursor, page
+from tsh.bff.call import Call, Created
+from tsh.bff.schemas import Body, Id, Money, Page, decode_cursor, page
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
-from tsh.domain.customers import partner_self
+from tsh.domain.customers import partner_payouts, partner_self
 
 
 class Tier(View):
@@ -269,3 +269,46 @@ class NetworkCustomer(View):
 async def network_customer(call: Call, *, id: int) -> dict[str, Any]:
     """Network customer: contact, addresses, order history with totals, commission earned on it."""
     return await partner_self.network_customer(call.session, call.actor, customer_id=id)
+
+
+class PayoutBody(Body):
+    amount: Money
+
+
+class PayoutOut(View):
+    id: RowId
+    amount: MoneyOut
+    status: str
+    method: str | None
+    requested_at: Timestamp
+    payable_balance: MoneyOut
+
+
+@app.action(
+    "PAR-10",
+    "POST",
+    "/payout-requests",
+    roles=PARTNER,
+    scope="own",
+    events=("CommissionChanged",),
+    idempotency="required",
+    audit_entity="commission_payout",
+    errors=(
+        "PARTNER_PROFILE_MISSING",
+        "INSUFFICIENT_BALANCE",
+        "BELOW_MINIMUM_PAYOUT",
+        "PAYOUT_PENDING",
+        "PAYOUT_DETAILS_COOLDOWN",
+        "PARTNER_SUSPENDED",
+    ),
+    response=PayoutOut,
+)
+async def request_payout(call: Call, *, body: PayoutBody) -> Created:
+    """Requests a payout of payable commission; approved and paid in the back office."""
+    payout = await partner_payouts.request_payout(
+        call.session, call.actor, amount=body.amount.amount, currency=body.amount.currency
+    )
+    call.audit(
+        "commission_payout", payout.id, after={"amount": str(payout.amount), "currency": payout.currency}
+    )
+    return Created(await partner_payouts.payout_view(call.session, payout))
