@@ -117,3 +117,28 @@ async def test_payout_rules_change_nothing_and_one_request_passes(api: Api) -> N
             assert row is not None and row.amount <= balance and row.method == p.payout_method
     finally:
         await _close_open(api, p.id)
+
+
+async def test_commission_ledger_matches_and_refreshes_after_a_payout_request(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    await _close_open(api, p.id)
+    await _ensure_payable(api, p.id, Decimal(30_000))
+    first = (await par.get(P1, "/commissions", limit=100)).json()
+    data = first["data"]
+    async with api.db() as s:
+        n = int(await s.scalar(select(func.count()).where(Commission.partner_id == p.id)) or 0)
+    assert len(data["items"]) == min(n, 100)
+    iqd_balance = next(m for m in data["balance_available"] if m["currency"] == "IQD")
+    assert Decimal(iqd_balance["amount"]) == await _payable(api, p.id)
+    overrides = await par.data(P1, "/commissions", kind="override", limit=100)
+    assert all(c["kind"] == "override" for c in overrides["items"])
+    assert (await par.get(P1, "/commissions", limit=100)).json()["metadata"]["cached"] is True
+    try:
+        r = await par.send(P1, "POST", "/payout-requests", {"amount": iqd(25_000)})
+        assert r.status_code == 201, r.text
+        after = (await par.get(P1, "/commissions", limit=100)).json()
+        assert after["metadata"]["cached"] is False
+        assert after["data"]["payouts"][0]["id"] == r.json()["data"]["id"]
+    finally:
+        await _close_open(api, p.id)

@@ -18,7 +18,7 @@ from tsh.domain.actor import Actor
 from tsh.domain.catalog.queries import escape_like
 from tsh.domain.customers.models import Address, Customer, Partner, PartnerTier
 from tsh.domain.money import wire
-from tsh.domain.sales.models import Commission, Invoice, Order, OrderLine
+from tsh.domain.sales.models import Commission, CommissionPayout, Invoice, Order, OrderLine
 from tsh.domain.shared import business_today, day_start_utc
 from tsh.platform.errors import Invalid, NotFound, field_error
 
@@ -494,4 +494,113 @@ async def network_customer(session: AsyncSession, actor: Actor, *, customer_id: 
         ),
         "sales_total": _per_currency({k: Decimal(v) for k, v in totals.items()}),
         "commission_earned": _per_currency({k: Decimal(v) for k, v in earned.items()}),
+    }
+
+
+# -- commission ledger (PAR-09) -----------------------------------------------------------------
+
+
+def commission_position(row: dict[str, Any]) -> dict[str, Any]:
+    return {"t": row["accrued_at"].isoformat(), "i": row["id"]}
+
+
+async def commission_ledger(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int,
+    after: dict[str, Any] | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> dict[str, Any]:
+    """PAR-09: up to limit+1 commission rows (newest first), the balance available for payout per
+    currency (payable), totals per status over the filtered period, and the latest payout requests."""
+    p = await partner_of(session, actor)
+    where: list[Any] = [Commission.partner_id == p.id]
+    if kind is not None:
+        where.append(Commission.kind == kind)
+    if date_from is not None:
+        where.append(Commission.created_at >= day_start_utc(date_from))
+    if date_to is not None:
+        where.append(Commission.created_at < day_start_utc(date_to + dt.timedelta(days=1)))
+    stmt = (
+        select(Commission, Order.number)
+        .join(Order, Order.id == Commission.order_id)
+        .where(*where, *([Commission.status == status] if status else []))
+    )
+    if after is not None:
+        try:
+            at, cid = dt.datetime.fromisoformat(after["t"]), int(after["i"])
+        except (KeyError, TypeError, ValueError):
+            raise Invalid(
+                "The cursor is not valid", details=[field_error("cursor", "does not match this list")]
+            ) from None
+        stmt = stmt.where(
+            or_(Commission.created_at < at, and_(Commission.created_at == at, Commission.id < cid))
+        )
+    rows = (
+        await session.execute(
+            stmt.order_by(Commission.created_at.desc(), Commission.id.desc()).limit(limit + 1)
+        )
+    ).all()
+    totals: dict[str, dict[str, Decimal]] = {}
+    for st, cur, amount in (
+        await session.execute(
+            select(Commission.status, Commission.currency, func.sum(Commission.amount))
+            .where(*where)
+            .group_by(Commission.status, Commission.currency)
+        )
+    ).tuples():
+        totals.setdefault(st, {})[cur] = Decimal(amount)
+    payable: dict[str, Decimal] = {}
+    for cur, amount in (
+        await session.execute(
+            select(Commission.currency, func.sum(Commission.amount))
+            .where(Commission.partner_id == p.id, Commission.status == "payable")
+            .group_by(Commission.currency)
+        )
+    ).tuples():
+        payable[cur] = Decimal(amount)
+    payouts = (
+        await session.scalars(
+            select(CommissionPayout)
+            .where(CommissionPayout.partner_id == p.id)
+            .order_by(CommissionPayout.requested_at.desc(), CommissionPayout.id.desc())
+            .limit(10)
+        )
+    ).all()
+    return {
+        "items": [
+            {
+                "id": c.id,
+                "order": {"id": c.order_id, "number": number},
+                "kind": c.kind,
+                "rate": str(c.rate),
+                "base_amount": wire(c.base_amount, c.currency),
+                "amount": wire(c.amount, c.currency),
+                "status": c.status,
+                "accrued_at": c.created_at,
+                "payable_at": c.payable_at,
+                "paid_at": c.paid_at,
+                "reversed_at": c.reversed_at,
+            }
+            for c, number in rows
+        ],
+        "balance_available": _per_currency(payable),
+        "totals": [
+            {"status": st, "amounts": _per_currency(totals.get(st, {}))}
+            for st in ("accrued", "payable", "paid", "reversed")
+        ],
+        "payouts": [
+            {
+                "id": po.id,
+                "amount": wire(po.amount, po.currency),
+                "status": po.status,
+                "requested_at": po.requested_at,
+                "paid_at": po.paid_at,
+            }
+            for po in payouts
+        ],
     }

@@ -312,3 +312,75 @@ async def request_payout(call: Call, *, body: PayoutBody) -> Created:
         "commission_payout", payout.id, after={"amount": str(payout.amount), "currency": payout.currency}
     )
     return Created(await partner_payouts.payout_view(call.session, payout))
+
+
+class OrderRef(View):
+    id: RowId
+    number: str
+
+
+class CommissionRow(View):
+    id: RowId
+    order: OrderRef
+    kind: str
+    rate: DecimalText
+    base_amount: MoneyOut
+    amount: MoneyOut
+    status: str
+    accrued_at: Timestamp
+    payable_at: Timestamp | None
+    paid_at: Timestamp | None
+    reversed_at: Timestamp | None
+
+
+class StatusTotal(View):
+    status: str
+    amounts: list[MoneyOut]
+
+
+class PayoutRow(View):
+    id: RowId
+    amount: MoneyOut
+    status: str
+    requested_at: Timestamp
+    paid_at: Timestamp | None
+
+
+class Ledger(View):
+    items: list[CommissionRow]
+    next_cursor: str | None
+    balance_available: list[MoneyOut]
+    totals: list[StatusTotal]
+    payouts: list[PayoutRow]
+
+
+class LedgerQuery(Page):
+    status: Literal["accrued", "payable", "paid", "reversed"] | None = None
+    kind: Literal["direct", "override"] | None = None
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+
+
+@app.screen(
+    "PAR-09",
+    "/commissions",
+    roles=PARTNER,
+    scope="own",
+    cache="financial",
+    events=("CommissionChanged",),
+    errors=("PARTNER_PROFILE_MISSING",),
+    response=Ledger,
+)
+async def commissions(call: Call, *, query: LedgerQuery) -> dict[str, Any]:
+    """Commission ledger: accruals (direct and override), reversals, payouts, balance, period totals."""
+    data = await partner_self.commission_ledger(
+        call.session,
+        call.actor,
+        limit=query.limit,
+        after=decode_cursor(query.cursor),
+        status=query.status,
+        kind=query.kind,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+    return {**data, **page(data["items"], query.limit, partner_self.commission_position)}
