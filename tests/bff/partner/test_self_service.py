@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
 from tests.http import Api, demo
+from tsh.domain.catalog.models import PriceList, PriceListItem
 from tsh.domain.customers.models import Customer, Partner
 from tsh.domain.identity.models import User
 from tsh.domain.sales.models import Commission, Order
@@ -124,3 +125,34 @@ async def test_network_customer_detail_and_scope(api: Api) -> None:
     ).quantize(Decimal("0.01"))
     r = await par.get(P2, f"/customers/{cid}")
     assert r.status_code == 404 and r.json()["error_code"] == "CUSTOMER_NOT_FOUND"
+
+
+async def test_products_at_the_tier_price_with_commission_per_unit(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    page = await par.data(P1, "/products", limit=20)
+    assert page["items"] and page["next_cursor"]
+    item = page["items"][0]
+    async with api.db() as s:
+        price = await s.scalar(
+            select(PriceListItem.unit_price)
+            .join(PriceList, PriceList.id == PriceListItem.price_list_id)
+            .where(
+                PriceList.channel == "partner",
+                PriceList.partner_tier_id == p.tier_id,
+                PriceListItem.product_id == item["id"],
+                PriceListItem.min_qty == 1,
+                PriceListItem.valid_to.is_(None),
+            )
+            .order_by(PriceListItem.valid_from.is_not(None), PriceListItem.valid_from)
+        )
+    assert price is not None
+    assert Decimal(item["commission_per_unit"]["amount"]) == (
+        Decimal(item["partner_price"]["amount"]) * p.commission_rate / 100
+    ).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    nxt = await par.data(P1, "/products", limit=20, cursor=page["next_cursor"])
+    assert not {i["id"] for i in page["items"]} & {i["id"] for i in nxt["items"]}
+    assert all(
+        i["availability"] != "out" for i in (await par.data(P1, "/products", in_stock="true"))["items"]
+    )
+    assert (await par.get(P1, "/products", limit=20)).json()["metadata"]["cached"] is True

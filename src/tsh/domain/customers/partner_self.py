@@ -604,3 +604,10 @@ async def commission_ledger(
             for po in payouts
         ],
     }
+
+
+async def supplying_branch(session: AsyncSession, actor: Actor) -> int | None:
+    """The partner's supplying branch (its stock and price events concern the partner's screens)."""
+    if actor.partner_id is None:
+        return None
+    return await session.scalar(select(Partner.branch_id).where(Partner.id == actor.partner_id))

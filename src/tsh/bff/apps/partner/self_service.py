@@ -12,7 +12,7 @@ from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Money, Page, decode_cursor, page
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
-from tsh.domain.customers import partner_payouts, partner_self
+from tsh.domain.customers import partner_catalog, partner_payouts, partner_self
 
 
 class Tier(View):
@@ -384,3 +384,54 @@ async def commissions(call: Call, *, query: LedgerQuery) -> dict[str, Any]:
         date_to=query.date_to,
     )
     return {**data, **page(data["items"], query.limit, partner_self.commission_position)}
+
+
+class PartnerProduct(View):
+    id: RowId
+    sku: str
+    name: str
+    image_url: str | None
+    pack_size: int
+    partner_price: MoneyOut
+    suggested_consumer_price: MoneyOut | None
+    commission_per_unit: MoneyOut
+    availability: str
+
+
+class ProductsQuery(Page):
+    q: str | None = Field(default=None, min_length=1, max_length=100)
+    category_id: Id | None = None
+    in_stock: bool | None = None
+
+
+async def _follow_branch(call: Call) -> None:
+    """Stock and price events name the supplying branch, not the partner: listen to both."""
+    branch = await partner_self.supplying_branch(call.session, call.actor)
+    if branch is not None:
+        call.also_cached_under(f"branch:{branch}")
+
+
+@app.screen(
+    "PAR-04",
+    "/products",
+    roles=PARTNER,
+    scope="own",
+    cache="catalog",
+    events=("ProductChanged", "PriceChanged", "StockChanged", "PartnerChanged"),
+    errors=("PARTNER_PROFILE_MISSING", "NO_PRICE_LIST", "NO_MAIN_WAREHOUSE"),
+    response=PageOf[PartnerProduct],
+    vary_by_language=True,
+)
+async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
+    """Catalogue at the tier partner price with suggested consumer price, commission per unit, band."""
+    await _follow_branch(call)
+    rows = await partner_catalog.partner_products(
+        call.session,
+        call.actor,
+        limit=query.limit,
+        after=decode_cursor(query.cursor),
+        q=query.q,
+        category_id=query.category_id,
+        in_stock=query.in_stock,
+    )
+    return page(rows, query.limit, partner_catalog.position)
