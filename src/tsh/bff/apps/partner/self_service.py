@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.partner import PARTNER, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, Money, Page, decode_cursor, page
+from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Text, decode_cursor, page
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
-from tsh.domain.customers import partner_catalog, partner_payouts, partner_self
+from tsh.domain.customers import partner_catalog, partner_payouts, partner_self, partner_writes
 
 
 class Tier(View):
@@ -435,3 +435,79 @@ async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
         in_stock=query.in_stock,
     )
     return page(rows, query.limit, partner_catalog.position)
+
+
+EmailText = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
+class ProfileChanges(Body):
+    phone: Phone | None = None
+    email: EmailText | None = None
+    address: LongText | None = None
+    payout_method: Literal["zain_cash", "bank_transfer", "cash_at_branch"] | None = None
+    payout_account: str | None = Field(default=None, min_length=3, max_length=100)
+
+
+@app.action(
+    "PAR-03",
+    "PATCH",
+    "/profile",
+    roles=PARTNER,
+    scope="own",
+    events=("PartnerChanged",),
+    audit_entity="partner",
+    errors=("PARTNER_PROFILE_MISSING", "PHONE_TAKEN"),
+    response=Profile,
+)
+async def update_profile(call: Call, *, body: ProfileChanges) -> dict[str, Any]:
+    """Updates own contact data and payout details (a payout change blocks payouts for 48 hours)."""
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("phone", "") is None:  # the phone is required: null leaves it unchanged
+        del changes["phone"]
+    partner = await partner_writes.update_profile(call.session, call.actor, changes=changes)
+    call.audit("partner", partner.id, after={"changed": sorted(changes)})
+    return await partner_self.profile(call.session, call.actor)
+
+
+class NewCustomer(Body):
+    name: Text
+    phone: Phone
+    city: Text
+    address: Text
+    geo: Geo | None = None
+
+
+class CustomerCreated(View):
+    id: RowId
+    code: str
+    name: str
+    phone: str | None
+    city: str | None
+
+
+@app.action(
+    "PAR-13",
+    "POST",
+    "/customers",
+    roles=PARTNER,
+    scope="own",
+    events=("CustomerChanged", "PartnerChanged"),
+    audit_entity="customer",
+    errors=("PARTNER_PROFILE_MISSING", "CUSTOMER_EXISTS", "NO_PRICE_LIST"),
+    response=CustomerCreated,
+)
+async def register_customer(call: Call, *, body: NewCustomer) -> Created:
+    """Registers a new customer in the partner's network."""
+    c = await partner_writes.register_customer(
+        call.session,
+        call.actor,
+        name=body.name,
+        phone=body.phone,
+        city=body.city,
+        address=body.address,
+        lat=body.geo.lat if body.geo else None,
+        lng=body.geo.lng if body.geo else None,
+        accuracy_m=body.geo.accuracy_m if body.geo else None,
+    )
+    call.audit("customer", c.id, after={"name": c.name})
+    return Created({"id": c.id, "code": c.code, "name": c.name, "phone": c.phone, "city": c.city})
