@@ -77,3 +77,60 @@ async def test_register_customer_in_own_network(api: Api) -> None:
     async with api.db() as s:
         owners = (await s.scalars(select(Customer.partner_id).where(Customer.phone == phone))).all()
     assert owners == [p.id]
+
+
+async def test_invite_sub_partner_rules(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    phone = "+9647801" + str(dt.datetime.now().microsecond).zfill(6)
+    body = {"name": "Ali Hussein", "phone": phone, "city": "Baghdad", "note": "Runs a phone shop in Karrada"}
+    try:
+        async with api.db() as s:
+            await s.execute(update(Partner).where(Partner.id == p.id).values(can_recruit=False))
+            await s.commit()
+        r = await par.send(P1, "POST", "/sub-partners", body, key=None)
+        assert r.status_code == 403 and r.json()["error_code"] == "TIER_NOT_ALLOWED"
+        async with api.db() as s:
+            await s.execute(update(Partner).where(Partner.id == p.id).values(can_recruit=True))
+            await s.commit()
+        r = await par.send(P1, "POST", "/sub-partners", {**body, "phone": p.phone}, key=None)
+        assert r.status_code == 409 and r.json()["error_code"] == "PHONE_TAKEN"
+        r = await par.send(P1, "POST", "/sub-partners", body, key=None)
+        assert r.status_code == 201, r.text
+        invited = r.json()["data"]
+        async with api.db() as s:
+            row = await s.get(Partner, invited["id"])
+            assert row is not None and row.parent_partner_id == p.id and row.status == "invited"
+        subs = await par.data(P1, "/network", kind="sub_partner", limit=100)
+        assert invited["id"] in [x["id"] for x in subs["items"]]
+    finally:
+        async with api.db() as s:
+            await s.execute(update(Partner).where(Partner.id == p.id).values(can_recruit=p.can_recruit))
+            await s.commit()
+
+
+async def test_a_sub_partner_cannot_recruit(api: Api) -> None:
+    par = api.app("partner")
+    p1, p2 = await _partner(api, P1), await _partner(api, P2)
+    try:
+        async with api.db() as s:
+            await s.execute(
+                update(Partner).where(Partner.id == p2.id).values(parent_partner_id=p1.id, can_recruit=True)
+            )
+            await s.commit()
+        body = {
+            "name": "Omar",
+            "phone": "+9647802" + str(dt.datetime.now().microsecond).zfill(6),
+            "city": "Basra",
+        }
+        r = await par.send(P2, "POST", "/sub-partners", body, key=None)
+        assert r.status_code == 409 and r.json()["error_code"] == "NETWORK_DEPTH"
+        assert await api.count(Partner, Partner.phone == body["phone"]) == 0
+    finally:
+        async with api.db() as s:
+            await s.execute(
+                update(Partner)
+                .where(Partner.id == p2.id)
+                .values(parent_partner_id=p2.parent_partner_id, can_recruit=p2.can_recruit)
+            )
+            await s.commit()

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
 from tsh.domain.catalog import pricing
-from tsh.domain.customers.models import Address, Customer, Partner
+from tsh.domain.customers.models import Address, Customer, Partner, PartnerTier
 from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.events import raise_event
 from tsh.domain.shared import new_number
 from tsh.platform.db.base import utcnow
-from tsh.platform.errors import Conflict, field_error
+from tsh.platform.errors import Conflict, Forbidden, field_error
 
 PAYOUT_COOLDOWN = dt.timedelta(hours=48)
 PROFILE_FIELDS = ("phone", "email", "address", "payout_method", "payout_account")
@@ -125,3 +125,41 @@ async def register_customer(
     )
     raise_event(session, "PartnerChanged", branches=[partner.branch_id], partners=[partner.id])
     return customer
+
+
+async def invite_sub_partner(
+    session: AsyncSession, actor: Actor, *, name: str, phone: str, city: str, note: str | None
+) -> Partner:
+    """Invite a sub-partner (status `invited`, entry tier, the caller's branch); the back office
+    vets it and creates the login. 403 TIER_NOT_ALLOWED without recruitment right; 409
+    NETWORK_DEPTH when the caller is itself a sub-partner (one level); 409 PHONE_TAKEN.
+    Emits PartnerChanged."""
+    partner = await partner_of(session, actor)
+    if not partner.can_recruit:
+        raise Forbidden("Your tier may not recruit partners", code="TIER_NOT_ALLOWED")
+    if partner.parent_partner_id is not None:
+        raise Conflict("A sub-partner cannot recruit further partners", code="NETWORK_DEPTH")
+    if await session.scalar(select(Partner.id).where(Partner.phone == phone)) is not None:
+        raise Conflict(
+            "This phone is already taken", code="PHONE_TAKEN", details=[field_error("phone", "taken")]
+        )
+    entry_tier = await session.scalar(select(PartnerTier.id).order_by(PartnerTier.rank).limit(1))
+    invited = Partner(
+        code=new_number("PTR"),
+        name=name,
+        phone=phone,
+        city=city,
+        branch_id=partner.branch_id,
+        tier_id=entry_tier,
+        parent_partner_id=partner.id,
+        note=note,
+        status="invited",
+    )
+    session.add(invited)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # invited concurrently with the same phone
+        raise Conflict("This phone is already taken", code="PHONE_TAKEN") from None
+    raise_event(session, "PartnerChanged", partners=[partner.id, invited.id], branches=[partner.branch_id])
+    return invited

@@ -511,3 +511,41 @@ async def register_customer(call: Call, *, body: NewCustomer) -> Created:
     )
     call.audit("customer", c.id, after={"name": c.name})
     return Created({"id": c.id, "code": c.code, "name": c.name, "phone": c.phone, "city": c.city})
+
+
+class Invitation(Body):
+    name: Text
+    phone: Phone
+    city: Text
+    note: LongText | None = None
+
+
+class Invited(View):
+    id: RowId
+    code: str
+    name: str
+    phone: str
+    city: str | None
+    status: str
+
+
+@app.action(
+    "PAR-14",
+    "POST",
+    "/sub-partners",
+    roles=PARTNER,
+    scope="own",
+    events=("PartnerChanged",),
+    audit_entity="partner",
+    errors=("PARTNER_PROFILE_MISSING", "TIER_NOT_ALLOWED", "NETWORK_DEPTH", "PHONE_TAKEN"),
+    response=Invited,
+)
+async def invite(call: Call, *, body: Invitation) -> Created:
+    """Invites a sub-partner into the caller's network; the back office vets it and creates the login."""
+    p = await partner_writes.invite_sub_partner(
+        call.session, call.actor, name=body.name, phone=body.phone, city=body.city, note=body.note
+    )
+    call.audit("partner", p.id, after={"status": p.status, "parent_partner_id": p.parent_partner_id})
+    return Created(
+        {"id": p.id, "code": p.code, "name": p.name, "phone": p.phone, "city": p.city, "status": p.status}
+    )
