@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tsh.bff.apps.partner import PARTNER, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Text, decode_cursor, page
+from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Qty, Text, decode_cursor, page
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
-from tsh.domain.customers import partner_catalog, partner_payouts, partner_self, partner_writes
+from tsh.domain.customers import (
+    partner_catalog,
+    partner_orders,
+    partner_payouts,
+    partner_self,
+    partner_writes,
+)
 
 
 class Tier(View):
@@ -549,3 +555,90 @@ async def invite(call: Call, *, body: Invitation) -> Created:
     return Created(
         {"id": p.id, "code": p.code, "name": p.name, "phone": p.phone, "city": p.city, "status": p.status}
     )
+
+
+class OrderLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: Id
+    qty: Qty
+
+
+class PlaceOrder(Body):
+    customer_id: Id
+    address_id: Id
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    expected_total: Money
+    note: LongText | None = None
+
+
+@app.action(
+    "PAR-07",
+    "POST",
+    "/orders",
+    roles=PARTNER,
+    scope="own",
+    events=(
+        "OrderCreated",
+        "StockChanged",
+        "InvoiceIssued",
+        "CreditChanged",
+        "CommissionChanged",
+        "JournalPosted",
+    ),
+    idempotency="required",
+    audit_entity="order",
+    errors=(
+        "PARTNER_PROFILE_MISSING",
+        "CUSTOMER_NOT_FOUND",
+        "ADDRESS_NOT_FOUND",
+        "DUPLICATE_LINE",
+        "PRODUCT_NOT_AVAILABLE",
+        "INSUFFICIENT_STOCK",
+        "CUSTOMER_ON_HOLD",
+        "PRICE_CHANGED",
+        "PARTNER_SUSPENDED",
+        "BELOW_MIN_ORDER",
+        "NO_PRICE_LIST",
+        "NO_MAIN_WAREHOUSE",
+    ),
+    response=OrderDetail,
+)
+async def place_order(call: Call, *, body: PlaceOrder) -> Created:
+    """Places and confirms an order for a network customer at partner prices; commission accrues."""
+    order = await partner_orders.place_partner_order(
+        call.session,
+        call.actor,
+        customer_id=body.customer_id,
+        address_id=body.address_id,
+        lines=[(ln.product_id, ln.qty) for ln in body.lines],
+        expected_total=body.expected_total.amount,
+        expected_currency=body.expected_total.currency,
+        note=body.note,
+    )
+    call.audit("order", order.id, after={"number": order.number, "total": str(order.total)})
+    return Created(await partner_self.order_detail(call.session, call.actor, order_id=order.id))
+
+
+class Cancellation(Body):
+    reason: Text
+
+
+@app.action(
+    "PAR-08",
+    "POST",
+    "/orders/{id}/cancellation",
+    roles=PARTNER,
+    scope="own",
+    events=("OrderChanged", "StockChanged", "CreditChanged", "CommissionChanged", "JournalPosted"),
+    idempotency="required",
+    audit_entity="order",
+    errors=("PARTNER_PROFILE_MISSING", "ORDER_NOT_FOUND", "ORDER_NOT_CANCELLABLE"),
+    response=OrderDetail,
+)
+async def cancel_order(call: Call, *, id: int, body: Cancellation) -> dict[str, Any]:
+    """Cancels an own order that has not shipped and reverses its commission."""
+    order = await partner_orders.cancel_partner_order(
+        call.session, call.actor, order_id=id, reason=body.reason
+    )
+    call.audit("order", order.id, before={"status": "open"}, after={"status": order.status})
+    return await partner_self.order_detail(call.session, call.actor, order_id=order.id)
