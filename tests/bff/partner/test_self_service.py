@@ -156,3 +156,38 @@ async def test_products_at_the_tier_price_with_commission_per_unit(api: Api) -> 
         i["availability"] != "out" for i in (await par.data(P1, "/products", in_stock="true"))["items"]
     )
     assert (await par.get(P1, "/products", limit=20)).json()["metadata"]["cached"] is True
+
+
+async def test_dashboard_matches_and_refreshes_after_an_order(api: Api) -> None:
+    from tests.bff.partner.test_orders import _body, _setup  # imported here: test_orders imports this module
+
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    first = (await par.get(P1, "/dashboard")).json()
+    data = first["data"]
+    async with api.db() as s:
+        customers = int(await s.scalar(select(func.count()).where(Customer.partner_id == p.id)) or 0)
+        by_status = dict(
+            (
+                await s.execute(
+                    select(Order.status, func.count()).where(Order.partner_id == p.id).group_by(Order.status)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    assert data["network"]["customers"] == customers
+    assert {x["status"]: x["count"] for x in data["orders_by_status"]} == by_status
+    assert len(data["activity"]) <= 10
+    assert (await par.get(P1, "/dashboard")).json()["metadata"]["cached"] is True
+    setup = await _setup(api, p)
+    r = await par.send(P1, "POST", "/orders", _body(setup, "1.00"))
+    actual = r.json()["details"][0]["actual"]
+    r = await par.send(P1, "POST", "/orders", _body(setup, actual))
+    assert r.status_code == 201, r.text
+    after = (await par.get(P1, "/dashboard")).json()
+    assert after["metadata"]["cached"] is False
+    assert after["data"]["month"]["orders"] == data["month"]["orders"] + 1
+    assert after["data"]["activity"][0]["order_id"] == r.json()["data"]["id"]
+    other = await par.data(P2, "/dashboard")
+    assert r.json()["data"]["id"] not in [a["order_id"] for a in other["activity"]]

@@ -14,6 +14,7 @@ from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
 from tsh.domain.customers import (
     partner_catalog,
+    partner_dashboard,
     partner_orders,
     partner_payouts,
     partner_self,
@@ -642,3 +643,67 @@ async def cancel_order(call: Call, *, id: int, body: Cancellation) -> dict[str, 
     )
     call.audit("order", order.id, before={"status": "open"}, after={"status": order.status})
     return await partner_self.order_detail(call.session, call.actor, order_id=order.id)
+
+
+class MonthFigures(View):
+    sales: list[MoneyOut]
+    orders: int
+    last_month_sales: list[MoneyOut]
+    last_month_orders: int
+
+
+class CommissionFigures(View):
+    accrued: list[MoneyOut]
+    payable: list[MoneyOut]
+    paid: list[MoneyOut]
+
+
+class StatusCount(View):
+    status: str
+    count: int
+
+
+class NetworkSize(View):
+    customers: int
+    sub_partners: int
+
+
+class TargetProgress(View):
+    revenue_target: MoneyOut
+    revenue: MoneyOut
+    progress_pct: DecimalText | None
+    orders_target: int
+    orders: int
+
+
+class Activity(View):
+    order_id: RowId
+    number: str
+    status: str
+    at: Timestamp
+    total: MoneyOut
+    customer: str
+
+
+class PartnerDashboard(View):
+    month: MonthFigures
+    commission: CommissionFigures
+    orders_by_status: list[StatusCount]
+    network: NetworkSize
+    target: TargetProgress | None
+    activity: list[Activity]
+
+
+@app.screen(
+    "PAR-01",
+    "/dashboard",
+    roles=PARTNER,
+    scope="own",
+    cache="dashboard",
+    events=("OrderCreated", "OrderChanged", "CommissionChanged", "PartnerChanged", "CustomerChanged"),
+    errors=("PARTNER_PROFILE_MISSING",),
+    response=PartnerDashboard,
+)
+async def dashboard(call: Call) -> dict[str, Any]:
+    """Partner dashboard: month vs last month, commission, orders by status, network, target, activity."""
+    return await partner_dashboard.dashboard(call.session, call.actor)
