@@ -11,6 +11,7 @@ from tsh.domain.catalog.models import PriceList, PriceListItem
 from tsh.domain.customers.models import Customer, Partner
 from tsh.domain.identity.models import User
 from tsh.domain.sales.models import Commission, Order
+from tsh.domain.shared import business_today, day_start_utc
 
 P1, P2, ADMIN = demo("partner", 1), demo("partner", 2), demo("admin", 1)
 
@@ -191,3 +192,34 @@ async def test_dashboard_matches_and_refreshes_after_an_order(api: Api) -> None:
     assert after["data"]["activity"][0]["order_id"] == r.json()["data"]["id"]
     other = await par.data(P2, "/dashboard")
     assert r.json()["data"]["id"] not in [a["order_id"] for a in other["activity"]]
+
+
+async def test_performance_months_rank_and_scope(api: Api) -> None:
+    par = api.app("partner")
+    p = await _partner(api, P1)
+    year = business_today().year
+    data = await par.data(P1, "/performance", year=year)
+    async with api.db() as s:
+        total, n = (
+            await s.execute(
+                select(func.coalesce(func.sum(Order.total), 0), func.count()).where(
+                    Order.partner_id == p.id,
+                    Order.status != "cancelled",
+                    Order.currency == "IQD",
+                    Order.placed_at >= day_start_utc(business_today().replace(month=1, day=1)),
+                )
+            )
+        ).one()
+        peers = int(
+            await s.scalar(
+                select(func.count()).where(Partner.tier_id == p.tier_id, Partner.status == "active")
+            )
+            or 0
+        )
+    assert len(data["months"]) == 12 and data["orders"] == n
+    assert Decimal(data["sales"]["amount"]) == Decimal(total).quantize(Decimal("0.01"))
+    assert sum(m["orders"] for m in data["months"]) == n
+    assert 1 <= data["rank"]["position"] <= data["rank"]["of"] == peers
+    assert set(data["rank"]) == {"position", "of", "tier"}  # a position only, no other partner's figures
+    assert (await par.get(P1, "/performance", year=year)).json()["metadata"]["cached"] is True
+    assert (await par.get(P1, "/performance", year=1999)).status_code == 422

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tsh.bff.apps.partner import PARTNER, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Qty, Text, decode_cursor, page
+from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Qty, Query, Text, decode_cursor, page
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
 from tsh.domain.customers import (
@@ -17,6 +17,7 @@ from tsh.domain.customers import (
     partner_dashboard,
     partner_orders,
     partner_payouts,
+    partner_performance,
     partner_self,
     partner_writes,
 )
@@ -707,3 +708,60 @@ class PartnerDashboard(View):
 async def dashboard(call: Call) -> dict[str, Any]:
     """Partner dashboard: month vs last month, commission, orders by status, network, target, activity."""
     return await partner_dashboard.dashboard(call.session, call.actor)
+
+
+class MonthRow(View):
+    month: int
+    sales: MoneyOut
+    orders: int
+    target: MoneyOut | None
+
+
+class TopProduct(View):
+    product_id: RowId
+    name: str
+    qty: int
+    sales: MoneyOut
+
+
+class Rank(View):
+    position: int | None
+    of: int
+    tier: str | None
+
+
+class NextTier(View):
+    name: str
+    min_monthly_sales: MoneyOut
+    this_month_sales: MoneyOut
+
+
+class Performance(View):
+    year: int
+    months: list[MonthRow]
+    orders: int
+    sales: MoneyOut
+    average_order_value: MoneyOut
+    active_customers: int
+    top_products: list[TopProduct]
+    rank: Rank
+    next_tier: NextTier | None
+
+
+class PerformanceQuery(Query):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+@app.screen(
+    "PAR-15",
+    "/performance",
+    roles=PARTNER,
+    scope="own",
+    cache="dashboard",
+    events=("OrderCreated", "OrderChanged", "CommissionChanged", "PartnerChanged"),
+    errors=("PARTNER_PROFILE_MISSING",),
+    response=Performance,
+)
+async def performance(call: Call, *, query: PerformanceQuery) -> dict[str, Any]:
+    """Performance: 12 months vs target, orders, average value, customers, top products, rank, next tier."""
+    return await partner_performance.performance(call.session, call.actor, year=query.year)
