@@ -56,6 +56,8 @@ class Call:
     request_id: str
     ip: str
     audit_target: dict[str, Any] = field(default_factory=dict)
+    # Extra scope markers a cached screen also depends on (see `also_cached_under`).
+    cache_markers: list[str] = field(default_factory=list)
 
     @cached_property
     def actor(self) -> Actor:
@@ -80,6 +82,11 @@ class Call:
             "before": before,
             "after": after,
         }
+
+    def also_cached_under(self, marker: str) -> None:
+        """Tag this screen's cache entry with another owner's marker too, so events naming only
+        that owner drop it (a customer's catalogue depends on its supplying branch's stock)."""
+        self.cache_markers.append(marker)
 
     async def sections(self, parts: Mapping[str, Section]) -> dict[str, Any]:
         """Run independent parts of a screen concurrently, each on its own session.

@@ -261,6 +261,8 @@ class EndpointRunner:
         if generation is not None:
             tags = entry_tags(spec.events, scope_marker(call.principal, call.scope))
             tags += screen_tags(spec.cache, spec.app)
+            for marker in call.cache_markers:
+                tags += entry_tags(spec.events, marker)
             try:
                 await ctx.cache.set(key, entry, spec.ttl_s, tags, generation)
             except CacheError:

@@ -91,6 +91,7 @@ declare_errors(
     (409, "CUSTOMER_EXISTS", "the phone belongs to a registered customer"),
     (409, "CUSTOMER_ON_HOLD", "the customer is on hold"),
     (409, "ACCOUNT_ON_HOLD", "the wholesale account is on hold (manual, overdue or over its limit)"),
+    (409, "PREPAID_UNPAID", "a prepaid order ships only once its invoice is paid"),
     (409, "CREDIT_LIMIT_EXCEEDED", "credit used plus this order exceeds the credit limit"),
     (409, "REQUEST_PENDING", "a credit request is already open"),
     (409, "OPEN_ORDERS", "the account has pending, confirmed or shipped orders"),

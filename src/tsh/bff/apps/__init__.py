@@ -1,5 +1,27 @@
 """One package per Flutter app; importing this package registers every declaration."""
 
-from tsh.bff.apps import accounting, admin, consumer, hr, inventory, pos, salesperson, security
+from tsh.bff.apps import (
+    accounting,
+    admin,
+    consumer,
+    hr,
+    inventory,
+    partner,
+    pos,
+    salesperson,
+    security,
+    wholesale,
+)
 
-__all__ = ["accounting", "admin", "consumer", "hr", "inventory", "pos", "salesperson", "security"]
+__all__ = [
+    "accounting",
+    "admin",
+    "consumer",
+    "hr",
+    "inventory",
+    "partner",
+    "pos",
+    "salesperson",
+    "security",
+    "wholesale",
+]

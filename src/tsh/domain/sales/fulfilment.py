@@ -34,11 +34,14 @@ async def ship_order(
     """Ship a confirmed order: issue its reserved stock and post cost of goods sold (INV journal).
 
     `serial_numbers` maps order line id → the serials shipped on it (serialised products).
-    409 ORDER_NOT_CONFIRMED unless confirmed. Emits OrderChanged, StockChanged, JournalPosted.
+    409 ORDER_NOT_CONFIRMED unless confirmed; 409 PREPAID_UNPAID for a prepaid order whose invoice
+    is not paid yet. Emits OrderChanged, StockChanged, JournalPosted.
     """
     order = await locked_order(session, order_id)
     if order.status != "confirmed":
         raise Conflict("Only a confirmed order can be shipped", code="ORDER_NOT_CONFIRMED")
+    if order.payment_terms == "prepaid" and order.payment_status != "paid":
+        raise Conflict("A prepaid order ships once its invoice is paid", code="PREPAID_UNPAID")
     # Releasing first and then issuing keeps StockLevel.reserved equal to Σ reservations throughout.
     await stock.release(session, order_line_ids=[ln.id for ln in order.lines])
     cost = ZERO
