@@ -12,15 +12,13 @@ from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Qty, Query, Text, decode_cursor, page
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
-from tsh.domain.customers import (
-    partner_catalog,
-    partner_dashboard,
-    partner_orders,
-    partner_payouts,
-    partner_performance,
-    partner_self,
-    partner_writes,
-)
+from tsh.domain.partners import catalog as partner_catalog
+from tsh.domain.partners import dashboard as partner_dashboard
+from tsh.domain.partners import orders as partner_orders
+from tsh.domain.partners import payouts as partner_payouts
+from tsh.domain.partners import performance as partner_performance
+from tsh.domain.partners import reads as partner_self
+from tsh.domain.partners import writes as partner_writes
 
 
 class Tier(View):

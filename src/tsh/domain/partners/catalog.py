@@ -19,8 +19,8 @@ from tsh.domain.actor import Actor
 from tsh.domain.catalog import pricing
 from tsh.domain.catalog.models import Category, Product
 from tsh.domain.catalog.queries import base_price_expr, escape_like, first_image, name_col
-from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.money import round_money, wire
+from tsh.domain.partners.reads import partner_of
 from tsh.domain.sales.ordering import main_warehouse_id
 from tsh.domain.wholesale.catalog import band_expr, volume_breaks
 from tsh.platform.db.base import utcnow

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.actor import Actor
 from tsh.domain.catalog import pricing
 from tsh.domain.customers.models import Address, Customer, Partner, PartnerTier
-from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.events import raise_event
+from tsh.domain.partners.reads import partner_of
 from tsh.domain.shared import new_number
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Forbidden, field_error

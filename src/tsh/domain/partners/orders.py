@@ -18,8 +18,8 @@ from tsh.domain.accounting import posting
 from tsh.domain.actor import Actor
 from tsh.domain.catalog import pricing
 from tsh.domain.customers.models import Address, Customer, Partner
-from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.money import convert
+from tsh.domain.partners.reads import partner_of
 from tsh.domain.sales import cancellation, ordering
 from tsh.domain.sales.models import Order
 from tsh.platform.db.base import utcnow

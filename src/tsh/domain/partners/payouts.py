@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.domain.accounting import posting
 from tsh.domain.actor import Actor
 from tsh.domain.customers.models import Partner
-from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.events import raise_event
 from tsh.domain.money import convert, round_money, wire
+from tsh.domain.partners.reads import partner_of
 from tsh.domain.sales.models import OPEN_PAYOUT_STATUSES, Commission, CommissionPayout
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, Invalid, field_error

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
 from tsh.domain.customers.models import Partner, PartnerTier
-from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.money import wire
+from tsh.domain.partners.reads import partner_of
 from tsh.domain.sales.models import Order, OrderLine, Target
 from tsh.domain.shared import BUSINESS_TZ, business_today, day_start_utc
 from tsh.platform.db.base import utcnow

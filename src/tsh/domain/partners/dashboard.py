@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
 from tsh.domain.customers.models import Customer, Partner
-from tsh.domain.customers.partner_self import partner_of
 from tsh.domain.money import wire
+from tsh.domain.partners.reads import partner_of
 from tsh.domain.sales.models import Commission, Order, Target
 from tsh.domain.shared import add_months, business_today, day_start_utc
 
