@@ -47,3 +47,10 @@ class Page(View, Generic[T]):
 class Named(View):
     id: RowId
     name: str
+
+
+class MoneyByCurrency(View):
+    """One amount per drawer currency (both always present; zero when unused)."""
+
+    IQD: MoneyOut
+    USD: MoneyOut
