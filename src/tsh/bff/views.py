@@ -54,3 +54,14 @@ class MoneyByCurrency(View):
 
     IQD: MoneyOut
     USD: MoneyOut
+
+
+# Enumerations shared by several apps (the domain's CHECK-constrained values).
+OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled"]
+OrderPaymentStatus = Literal["unpaid", "partial", "paid", "refunded"]
+InvoiceStatus = Literal["open", "partial", "paid", "void"]
+PaymentMethod = Literal["cash", "card", "zain_cash", "fastpay", "cheque", "bank_transfer"]
+OrderPaymentMethod = Literal["cash_on_delivery", "zain_cash", "fastpay", "card"]
+PaymentTerms = Literal["cash_on_delivery", "online", "cash", "credit", "prepaid"]
+DeliveryOption = Literal["standard", "express", "pickup"]
+RefundMethod = Literal["cash", "original", "credit_note", "bank_transfer"]
