@@ -18,9 +18,10 @@ from starlette.types import Scope
 
 from tsh import __version__
 from tsh.api import PUBLIC_PATHS
+from tsh.api.auth import SUCCESSES as AUTH_SUCCESSES
 from tsh.bff.dispatch import BffDispatch
 from tsh.bff.invalidation import install_invalidation
-from tsh.bff.openapi import ENVELOPE_SCHEMAS, document_responses, operation_extra
+from tsh.bff.openapi import ENVELOPE_SCHEMAS, document_responses, document_successes, operation_extra
 from tsh.bff.runtime import EndpointRunner
 from tsh.bff.spec import REGISTRY, EndpointSpec
 from tsh.config import Settings, get_settings
@@ -107,6 +108,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {}).update(ENVELOPE_SCHEMAS)
     document_responses(schema, REGISTRY)
+    # The auth routes answer through `envelope()`, so FastAPI cannot see their `data` either.
+    paths = schema.get("paths", {})
+    document_successes(
+        schema,
+        [
+            (path, method, status, paths.get(path, {}).get(method.lower(), {}).get("summary", ""), model)
+            for path, method, status, model in AUTH_SUCCESSES
+        ],
+    )
     complete_document(schema, public_paths=PUBLIC_PATHS)
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.openapi_schema = schema

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
+from tsh.api.auth_views import AuthEmpty, AuthLoggedOut, AuthMe, AuthTokens
 from tsh.api.deps import AppCtx, CurrentPrincipal, WriteSession, client_ip, envelope
 from tsh.domain.actor import Actor
 from tsh.domain.apps import AppName
@@ -42,6 +43,17 @@ PUBLIC_PATHS = tuple(
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{5,18}[0-9]$"
+# The documented `data` of each route's success (path, method, status, model): main.py writes the
+# envelope around it into the OpenAPI document; tests validate the answers against it.
+SUCCESSES: tuple[tuple[str, str, int, type[BaseModel]], ...] = (
+    ("/api/auth/login", "POST", 200, AuthTokens),
+    ("/api/auth/refresh", "POST", 200, AuthTokens),
+    ("/api/auth/logout", "POST", 200, AuthLoggedOut),
+    ("/api/auth/me", "GET", 200, AuthMe),
+    ("/api/auth/register", "POST", 201, AuthTokens),
+    ("/api/auth/password-reset-requests", "POST", 202, AuthEmpty),
+    ("/api/auth/password-resets", "POST", 200, AuthEmpty),
+)
 # Tokens, and the answers that carry them, must never be stored by a proxy or the app's HTTP cache.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -99,27 +99,38 @@ def operation_extra(spec: EndpointSpec) -> dict[str, Any]:
     return extra
 
 
+# One documented success: path, method, status, description and the model of `data` (or None).
+Success = tuple[str, str, int, str, "type[BaseModel] | None"]
+
+
 def document_responses(schema: dict[str, Any], specs: Iterable[EndpointSpec]) -> None:
-    """Set each operation's success response to the envelope around its `response=` model.
+    """Set each operation's success response to the envelope around its `response=` model."""
+    document_successes(
+        schema, [(s.path, s.method, s.status_code, s.summary, s.response_model) for s in specs]
+    )
+
+
+def document_successes(schema: dict[str, Any], successes: Iterable[Success]) -> None:
+    """Set each listed operation's success response to the envelope around its `data` model.
 
     All models are rendered together so that two classes with the same name in different apps
     get distinct component names instead of overwriting each other."""
-    specs = list(specs)
+    rows = list(successes)
     models: list[type[BaseModel]] = sorted(
-        {s.response_model for s in specs if s.response_model is not None}, key=lambda m: m.__qualname__
+        {m for *_, m in rows if m is not None}, key=lambda m: m.__qualname__
     )
     refs, defs = models_json_schema([(m, "serialization") for m in models], ref_template=REF_TEMPLATE)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(defs.get("$defs", {}))
-    for spec in specs:
-        op = schema.get("paths", {}).get(spec.path, {}).get(spec.method.lower())
+    for path, method, status, summary, model in rows:
+        op = schema.get("paths", {}).get(path, {}).get(method.lower())
         if op is None:
             continue
         data: dict[str, Any] = {}
-        if spec.response_model is not None:
-            data = refs[(spec.response_model, "serialization")]
-        op["responses"][str(spec.status_code)] = {
-            "description": spec.summary,
+        if model is not None:
+            data = refs[(model, "serialization")]
+        op["responses"][str(status)] = {
+            "description": summary,
             "content": {
                 "application/json": {
                     "schema": {
@@ -134,7 +145,7 @@ def document_responses(schema: dict[str, Any], specs: Iterable[EndpointSpec]) ->
                 }
             },
         }
-        if spec.status_code != 200:
+        if status != 200:
             op["responses"].pop("200", None)
 
 

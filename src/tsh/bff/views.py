@@ -47,3 +47,21 @@ class Page(View, Generic[T]):
 class Named(View):
     id: RowId
     name: str
+
+
+class MoneyByCurrency(View):
+    """One amount per drawer currency (both always present; zero when unused)."""
+
+    IQD: MoneyOut
+    USD: MoneyOut
+
+
+# Enumerations shared by several apps (the domain's CHECK-constrained values).
+OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled"]
+OrderPaymentStatus = Literal["unpaid", "partial", "paid", "refunded"]
+InvoiceStatus = Literal["open", "partial", "paid", "void"]
+PaymentMethod = Literal["cash", "card", "zain_cash", "fastpay", "cheque", "bank_transfer"]
+OrderPaymentMethod = Literal["cash_on_delivery", "zain_cash", "fastpay", "card"]
+PaymentTerms = Literal["cash_on_delivery", "online", "cash", "credit", "prepaid"]
+DeliveryOption = Literal["standard", "express", "pickup"]
+RefundMethod = Literal["cash", "original", "credit_note", "bank_transfer"]

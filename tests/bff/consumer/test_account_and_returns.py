@@ -553,3 +553,16 @@ async def test_expired_order_screens_show_the_cancellation(client, ctx) -> None:
     assert [(o["id"], o["status"]) for o in listed["items"]] == [(order["id"], "cancelled")]
     again = await client.get(f"{BASE}/orders/{order['id']}", headers=h)
     assert again.json()["data"]["status"] == "cancelled"
+
+
+async def test_profile_update_answers_the_profile(client, ctx) -> None:
+    buyer, tokens = await register(client, ctx)
+    changes = {"name": "Renamed Buyer", "language": "ar", "marketing_opt_in": True}
+    data = await ok(await client.patch(f"{BASE}/profile", json=changes, headers=bearer(tokens)))
+    assert data["name"] == "Renamed Buyer" and data["language"] == "ar" and data["marketing_opt_in"] is True
+    async with ctx.db.session() as s:
+        name, language = (
+            await s.execute(select(User.name, User.language).where(User.id == buyer.user_id))
+        ).one()
+    assert (name, language) == ("Renamed Buyer", "ar")
+    assert data == await ok(await client.get(f"{BASE}/profile", headers=bearer(tokens)))

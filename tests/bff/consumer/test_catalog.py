@@ -140,3 +140,21 @@ async def test_catalogue_is_cached_per_resolved_serving_branch(client, ctx, c1: 
     if other is not None:
         data = await ok(await client.get(f"{BASE}/home", params={"branch_id": other}, headers=h1))
         assert data["serving_branch_id"] == other
+
+
+async def test_suggestions_match_the_prefix(client, ctx, c1: Consumer, h1) -> None:
+    [pid] = await stocked_products(ctx, c1.serving)
+    async with ctx.db.session() as s:
+        name, brand = (await s.execute(select(Product.name_en, Product.brand).where(Product.id == pid))).one()
+    data = await ok(await client.get(f"{BASE}/search/suggestions", params={"q": name[:4]}, headers=h1))
+    assert set(data) == {"products", "categories", "brands"}
+    assert len(data["products"]) <= 8 and len(data["categories"]) <= 3 and len(data["brands"]) <= 3
+    assert all(
+        p["name"].lower().startswith(name[:4].lower()) or name[:4].lower() in p["name"].lower()
+        for p in data["products"]
+    )
+    if brand:
+        by_brand = await ok(
+            await client.get(f"{BASE}/search/suggestions", params={"q": brand[:3]}, headers=h1)
+        )
+        assert brand in by_brand["brands"]

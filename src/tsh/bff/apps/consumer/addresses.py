@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 
 from tsh.bff.apps.consumer.common import CONSUMER, app, customer_id, language
+from tsh.bff.apps.consumer.views import ConAddress
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Phone
+from tsh.bff.views import Page as PageOf
 from tsh.domain.customers import consumer
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=50)]
@@ -66,6 +68,7 @@ def _fields(body: Body) -> dict[str, Any]:
     cache="customers",
     events=("CustomerChanged", "BranchChanged"),
     errors=("CUSTOMER_PROFILE_MISSING",),
+    response=PageOf[ConAddress],
 )
 async def addresses(call: Call) -> dict[str, Any]:
     """Delivery addresses with zone, fee and serving branch; the default is marked."""
@@ -82,6 +85,7 @@ async def addresses(call: Call) -> dict[str, Any]:
     events=("CustomerChanged",),
     audit_entity="address",
     errors=("OUTSIDE_DELIVERY_ZONE", "ADDRESS_LIMIT"),
+    response=ConAddress,
 )
 async def add_address(call: Call, *, body: NewAddress) -> Created:
     """Adds a delivery address and assigns it to a delivery zone."""
@@ -99,6 +103,7 @@ async def add_address(call: Call, *, body: NewAddress) -> Created:
     events=("CustomerChanged",),
     audit_entity="address",
     errors=("OUTSIDE_DELIVERY_ZONE", "ADDRESS_NOT_FOUND"),
+    response=ConAddress,
 )
 async def edit_address(call: Call, *, id: int, body: AddressChanges) -> dict[str, Any]:
     """Edits an address or makes it the default."""
@@ -118,6 +123,7 @@ async def edit_address(call: Call, *, id: int, body: AddressChanges) -> dict[str
     events=("CustomerChanged",),
     audit_entity="address",
     errors=("ADDRESS_NOT_FOUND",),
+    response=PageOf[ConAddress],
 )
 async def delete_address(call: Call, *, id: int) -> dict[str, Any]:
     """Deletes an address (the newest remaining one becomes the default)."""

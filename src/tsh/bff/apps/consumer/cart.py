@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from tsh.bff.apps.consumer.common import CONSUMER, app, customer_id, language, now, serving
+from tsh.bff.apps.consumer.views import ConCart
 from tsh.bff.call import Call
 from tsh.bff.schemas import Body, Id
 from tsh.domain.customers import cart as carts
@@ -32,7 +33,13 @@ async def cart_payload(call: Call) -> dict[str, Any]:
 
 
 @app.screen(
-    "CON-08", "/cart", roles=CONSUMER, scope="own", cache="none", errors=("CUSTOMER_PROFILE_MISSING",)
+    "CON-08",
+    "/cart",
+    roles=CONSUMER,
+    scope="own",
+    cache="none",
+    errors=("CUSTOMER_PROFILE_MISSING",),
+    response=ConCart,
 )
 async def view_cart(call: Call) -> dict[str, Any]:
     """Cart: lines re-priced now, stock warnings, promotions, totals and item count."""
@@ -47,6 +54,7 @@ async def view_cart(call: Call) -> dict[str, Any]:
     scope="own",
     audit_entity="cart",
     errors=("PRODUCT_NOT_FOUND", "INSUFFICIENT_STOCK", "CART_LIMIT"),
+    response=ConCart,
 )
 async def add_to_cart(call: Call, *, body: AddItem) -> dict[str, Any]:
     """Adds a product to the cart or raises the quantity of its line; returns the cart."""
@@ -70,6 +78,7 @@ async def add_to_cart(call: Call, *, body: AddItem) -> dict[str, Any]:
     scope="own",
     audit_entity="cart_item",
     errors=("INSUFFICIENT_STOCK", "CART_ITEM_NOT_FOUND"),
+    response=ConCart,
 )
 async def set_cart_qty(call: Call, *, id: int, body: SetQty) -> dict[str, Any]:
     """Sets the quantity of one cart line; returns the cart."""
@@ -88,6 +97,7 @@ async def set_cart_qty(call: Call, *, id: int, body: SetQty) -> dict[str, Any]:
     scope="own",
     audit_entity="cart_item",
     errors=("CART_ITEM_NOT_FOUND",),
+    response=ConCart,
 )
 async def remove_cart_line(call: Call, *, id: int) -> dict[str, Any]:
     """Removes one cart line; returns the cart."""
@@ -95,7 +105,15 @@ async def remove_cart_line(call: Call, *, id: int) -> dict[str, Any]:
     return await cart_payload(call)
 
 
-@app.action("CON-12", "DELETE", "/cart", roles=CONSUMER, scope="own", audit_entity="cart")
+@app.action(
+    "CON-12",
+    "DELETE",
+    "/cart",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="cart",
+    response=ConCart,
+)
 async def clear_cart(call: Call) -> dict[str, Any]:
     """Empties the cart; returns the empty cart."""
     await carts.empty_cart(call.session, customer_id=customer_id(call))

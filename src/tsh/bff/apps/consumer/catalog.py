@@ -20,8 +20,18 @@ from tsh.bff.apps.consumer.common import (
     serving,
     serving_branch_key,
 )
+from tsh.bff.apps.consumer.views import (
+    ConCategoryNode,
+    ConHome,
+    ConProductList,
+    ConProductPage,
+    ConPromotionPage,
+    ConPromotions,
+    ConSuggestions,
+)
 from tsh.bff.call import Call
 from tsh.bff.schemas import Id, Page, Query
+from tsh.bff.views import Page as PageOf
 from tsh.domain.catalog import queries
 from tsh.domain.catalog.reviews import newest_reviews, rating_summary
 from tsh.domain.catalog.search import SearchFilters, search_products
@@ -60,7 +70,14 @@ class PromotionsQuery(Page):
     branch_id: Id | None = None
 
 
-@app.screen("CON-01", "/home", events=CATALOG_EVENTS, **CATALOG, errors=("BRANCH_NOT_FOUND",))
+@app.screen(
+    "CON-01",
+    "/home",
+    events=CATALOG_EVENTS,
+    **CATALOG,
+    errors=("BRANCH_NOT_FOUND",),
+    response=ConHome,
+)
 async def home(call: Call, *, query: BranchQuery) -> dict[str, Any]:
     """Home: promotion banners, featured, best sellers, new arrivals, top-level categories."""
     where, at, lang = await serving(call, query.branch_id), now(), language(call)
@@ -82,7 +99,14 @@ async def home(call: Call, *, query: BranchQuery) -> dict[str, Any]:
     }
 
 
-@app.screen("CON-02", "/products", events=CATALOG_EVENTS, **CATALOG, errors=("INVALID_PRICE_RANGE",))
+@app.screen(
+    "CON-02",
+    "/products",
+    events=CATALOG_EVENTS,
+    **CATALOG,
+    errors=("INVALID_PRICE_RANGE",),
+    response=ConProductList,
+)
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Catalogue list and search: product cards, facets and total count."""
     if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
@@ -118,7 +142,14 @@ async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     }
 
 
-@app.screen("CON-03", "/products/{id}", events=CATALOG_EVENTS, **CATALOG, errors=("PRODUCT_NOT_FOUND",))
+@app.screen(
+    "CON-03",
+    "/products/{id}",
+    events=CATALOG_EVENTS,
+    **CATALOG,
+    errors=("PRODUCT_NOT_FOUND",),
+    response=ConProductPage,
+)
 async def product_page(call: Call, *, id: int, query: BranchQuery) -> dict[str, Any]:
     """Product page: details, price and promotion, availability, ratings, reviews, related cards."""
     where, at, lang = await serving(call, query.branch_id), now(), language(call)
@@ -170,6 +201,7 @@ async def product_page(call: Call, *, id: int, query: BranchQuery) -> dict[str, 
     vary_by_language=True,
     key_part=serving_branch_key,
     errors=("QUERY_TOO_SHORT",),
+    response=ConSuggestions,
 )
 async def suggestions(call: Call, *, query: SuggestQuery) -> dict[str, Any]:
     """Type-ahead: up to 8 product names, 3 categories and 3 brands matching a prefix."""
@@ -192,13 +224,20 @@ async def suggestions(call: Call, *, query: SuggestQuery) -> dict[str, Any]:
     cache="reference",
     events=("ProductChanged",),
     vary_by_language=True,
+    response=PageOf[ConCategoryNode],
 )
 async def categories(call: Call) -> dict[str, Any]:
     """Category tree (two levels) with icon and number of active products per node."""
     return {"items": await queries.category_tree(call.session, language=language(call)), "next_cursor": None}
 
 
-@app.screen("CON-06", "/promotions", events=("PriceChanged", "ProductChanged"), **CATALOG)
+@app.screen(
+    "CON-06",
+    "/promotions",
+    events=("PriceChanged", "ProductChanged"),
+    **CATALOG,
+    response=ConPromotions,
+)
 async def promotions(call: Call, *, query: PromotionsQuery) -> dict[str, Any]:
     """Running promotions for the serving branch with their number of eligible products."""
     where, at, lang = await serving(call, query.branch_id), now(), language(call)
@@ -231,6 +270,7 @@ def _after_index(running: list[Any], after: dict[str, Any]) -> int:
     events=("PriceChanged", "ProductChanged", "StockChanged"),
     **CATALOG,
     errors=("PROMOTION_NOT_FOUND",),
+    response=ConPromotionPage,
 )
 async def promotion_page(call: Call, *, id: int, query: PromotionsQuery) -> dict[str, Any]:
     """Promotion page: terms, period, code and eligible product cards."""

@@ -8,6 +8,7 @@ from pydantic import StringConstraints, model_validator
 
 from tsh.bff.apps.consumer.common import CONSUMER, app, customer_id, language, now
 from tsh.bff.apps.consumer.orders import order_payload
+from tsh.bff.apps.consumer.views import ConCheckout, ConOrder
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Money, Query
 from tsh.domain.sales import checkout, consumer_payments
@@ -47,7 +48,15 @@ class OnlinePayment(Body):
     amount: Money
 
 
-@app.screen("CON-33", "/checkout", roles=CONSUMER, scope="own", cache="none", errors=("CART_EMPTY",))
+@app.screen(
+    "CON-33",
+    "/checkout",
+    roles=CONSUMER,
+    scope="own",
+    cache="none",
+    errors=("CART_EMPTY",),
+    response=ConCheckout,
+)
 async def summary(call: Call, *, query: CheckoutQuery) -> dict[str, Any]:
     """Checkout summary: re-validated lines, addresses, delivery options, payment methods, totals."""
     return await checkout.checkout_summary(
@@ -80,6 +89,7 @@ async def summary(call: Call, *, query: CheckoutQuery) -> dict[str, Any]:
         "BELOW_MIN_ORDER",
         "OPTION_NOT_AVAILABLE",
     ),
+    response=ConOrder,
 )
 async def place(call: Call, *, body: PlaceOrder) -> Created:
     """Places the order from the cart: re-prices, reserves stock, empties the cart."""
@@ -113,6 +123,7 @@ async def place(call: Call, *, body: PlaceOrder) -> Created:
     events=("PaymentReceived", "OrderChanged", "InvoiceIssued", "CreditChanged", "JournalPosted"),
     audit_entity="order",
     errors=("ALREADY_PAID", "ORDER_NOT_PENDING", "PAYMENT_NOT_VERIFIED", "AMOUNT_MISMATCH"),
+    response=ConOrder,
 )
 async def pay(call: Call, *, id: int, body: OnlinePayment) -> dict[str, Any]:
     """Confirms the online payment of a pending order and allocates it to the new invoice."""

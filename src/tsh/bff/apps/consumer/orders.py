@@ -22,8 +22,10 @@ from tsh.bff.apps.consumer.common import (
     now,
     serving,
 )
+from tsh.bff.apps.consumer.views import ConOrder, ConOrderRow, ConReorder, ConReturnRequested
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Page
+from tsh.bff.views import Page as PageOf
 from tsh.domain.sales import checkout, consumer_orders, consumer_payments
 from tsh.platform.db.uow import unit_of_work
 
@@ -78,6 +80,7 @@ async def order_payload(call: Call, order_id: int) -> dict[str, Any]:
     events=("OrderCreated", "OrderChanged", "PaymentReceived", "RefundIssued"),
     key_part=expire_unpaid,
     errors=("CUSTOMER_PROFILE_MISSING",),
+    response=PageOf[ConOrderRow],
 )
 async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     """Order history, newest first (cancelled orders included)."""
@@ -102,6 +105,7 @@ async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     events=("OrderChanged", "PaymentReceived", "RefundIssued", "ReturnChanged", "ReviewChanged"),
     key_part=expire_unpaid,
     errors=("ORDER_NOT_FOUND",),
+    response=ConOrder,
 )
 async def order(call: Call, *, id: int) -> dict[str, Any]:
     """Order detail: lines, totals, address, timeline, invoice, payments, refunds, returns."""
@@ -118,6 +122,7 @@ async def order(call: Call, *, id: int) -> dict[str, Any]:
     idempotency="required",
     audit_entity="order",
     errors=("ORDER_NOT_CANCELLABLE", "ORDER_NOT_FOUND"),
+    response=ConOrder,
 )
 async def cancel(call: Call, *, id: int, body: Cancellation) -> dict[str, Any]:
     """Cancels an order that has not shipped; refunds online payments to the original method."""
@@ -136,6 +141,7 @@ async def cancel(call: Call, *, id: int, body: Cancellation) -> dict[str, Any]:
     scope="own",
     audit_entity="order",
     errors=("ORDER_NOT_FOUND",),
+    response=ConReorder,
 )
 async def reorder(call: Call, *, id: int) -> dict[str, Any]:
     """Copies the still-available lines of a past order into the cart at today's prices."""
@@ -154,6 +160,7 @@ async def reorder(call: Call, *, id: int) -> dict[str, Any]:
     events=("ReturnChanged",),
     audit_entity="return_request",
     errors=("RETURN_WINDOW_EXPIRED", "QTY_EXCEEDS_RETURNABLE", "RETURN_ALREADY_OPEN", "ORDER_NOT_FOUND"),
+    response=ConReturnRequested,
 )
 async def return_request(call: Call, *, id: int, body: ReturnIn) -> Created:
     """Asks to return delivered lines (decided and refunded in the after-sales app)."""

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.consumer.common import CONSUMER, app, customer_id
+from tsh.bff.apps.consumer.views import ConAccountClosed, ConPasswordChanged, ConProfile, ConPushToken
 from tsh.bff.call import Call
 from tsh.bff.schemas import Body, Phone, Text
 from tsh.domain.customers import consumer
@@ -47,6 +48,7 @@ async def _profile(call: Call) -> dict[str, Any]:
     cache="customers",
     events=("CustomerChanged", "UserChanged", "OrderCreated", "OrderChanged", "ReviewChanged"),
     errors=("CUSTOMER_PROFILE_MISSING",),
+    response=ConProfile,
 )
 async def profile(call: Call) -> dict[str, Any]:
     """Profile: contact data, preferences, default address, member since, order and review counts."""
@@ -62,6 +64,7 @@ async def profile(call: Call) -> dict[str, Any]:
     events=("CustomerChanged", "UserChanged"),
     audit_entity="customer",
     errors=("PHONE_TAKEN",),
+    response=ConProfile,
 )
 async def update_profile(call: Call, *, body: ProfileChanges) -> dict[str, Any]:
     """Updates own contact data and preferences."""
@@ -82,6 +85,7 @@ async def update_profile(call: Call, *, body: ProfileChanges) -> dict[str, Any]:
     events=("UserChanged", "SessionChanged"),
     audit_entity="user",
     errors=("WRONG_PASSWORD", "WEAK_PASSWORD"),
+    response=ConPasswordChanged,
 )
 async def change_password(call: Call, *, body: PasswordChange) -> dict[str, Any]:
     """Changes own password and revokes every other session of the user."""
@@ -97,7 +101,15 @@ async def change_password(call: Call, *, body: PasswordChange) -> dict[str, Any]
     return {"password_changed": True}
 
 
-@app.action("CON-19", "PUT", "/profile/push-token", roles=CONSUMER, scope="own", audit_entity="session")
+@app.action(
+    "CON-19",
+    "PUT",
+    "/profile/push-token",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="session",
+    response=ConPushToken,
+)
 async def push_token(call: Call, *, body: PushToken) -> dict[str, Any]:
     """Registers or replaces the push-notification token of the calling session."""
     customer_id(call)
@@ -117,6 +129,7 @@ async def push_token(call: Call, *, body: PushToken) -> dict[str, Any]:
     events=("UserChanged", "CustomerChanged", "SessionChanged", "ReviewChanged"),
     audit_entity="customer",
     errors=("WRONG_PASSWORD", "OPEN_ORDERS", "BALANCE_DUE"),
+    response=ConAccountClosed,
 )
 async def close_account(call: Call, *, body: Closure) -> dict[str, Any]:
     """Closes the account: anonymises personal data and disables the user; orders are kept."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.consumer.common import CONSUMER, app, cursor_position, customer_id, next_cursor
+from tsh.bff.apps.consumer.views import ConHelpfulVote, ConReview, ConReviewDeleted, ConReviews
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Page
 from tsh.domain.catalog import reviews
@@ -41,6 +42,7 @@ class ReviewChanges(Body):
     cache="catalog",
     events=("ReviewChanged",),
     errors=("PRODUCT_NOT_FOUND",),
+    response=ConReviews,
 )
 async def product_reviews(call: Call, *, id: int, query: ReviewsQuery) -> dict[str, Any]:
     """Product reviews: rating average and distribution, published reviews."""
@@ -69,6 +71,7 @@ async def product_reviews(call: Call, *, id: int, query: ReviewsQuery) -> dict[s
     events=("ReviewChanged",),
     audit_entity="review",
     errors=("NOT_A_VERIFIED_PURCHASE", "ALREADY_REVIEWED"),
+    response=ConReview,
 )
 async def write_review(call: Call, *, id: int, body: NewReview) -> Created:
     """Writes a review of a product the caller has received."""
@@ -93,6 +96,7 @@ async def write_review(call: Call, *, id: int, body: NewReview) -> Created:
     events=("ReviewChanged",),
     audit_entity="review",
     errors=("REVIEW_LOCKED", "REVIEW_NOT_FOUND"),
+    response=ConReview,
 )
 async def edit_review(call: Call, *, id: int, body: ReviewChanges) -> dict[str, Any]:
     """Edits own review."""
@@ -114,6 +118,7 @@ async def edit_review(call: Call, *, id: int, body: ReviewChanges) -> dict[str, 
     events=("ReviewChanged",),
     audit_entity="review",
     errors=("REVIEW_NOT_FOUND",),
+    response=ConReviewDeleted,
 )
 async def delete_review(call: Call, *, id: int) -> dict[str, Any]:
     """Deletes own review."""
@@ -130,6 +135,7 @@ async def delete_review(call: Call, *, id: int) -> dict[str, Any]:
     events=("ReviewChanged",),
     audit_entity="review",
     errors=("REVIEW_NOT_FOUND", "ALREADY_VOTED", "OWN_REVIEW"),
+    response=ConHelpfulVote,
 )
 async def helpful_vote(call: Call, *, id: int) -> Created:
     """Marks another customer's review as helpful."""

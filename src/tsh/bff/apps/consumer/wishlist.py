@@ -14,8 +14,10 @@ from tsh.bff.apps.consumer.common import (
     now,
     serving,
 )
+from tsh.bff.apps.consumer.views import ConWishlistRow, ConWishlistSaved
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Page
+from tsh.bff.views import Page as PageOf
 from tsh.domain.customers import cart as carts
 
 
@@ -24,7 +26,13 @@ class SaveItem(Body):
 
 
 @app.screen(
-    "CON-13", "/wishlist", roles=CONSUMER, scope="own", cache="none", errors=("CUSTOMER_PROFILE_MISSING",)
+    "CON-13",
+    "/wishlist",
+    roles=CONSUMER,
+    scope="own",
+    cache="none",
+    errors=("CUSTOMER_PROFILE_MISSING",),
+    response=PageOf[ConWishlistRow],
 )
 async def wishlist(call: Call, *, query: Page) -> dict[str, Any]:
     """Saved products as product cards, newest first; inactive ones flagged `unavailable`."""
@@ -48,6 +56,7 @@ async def wishlist(call: Call, *, query: Page) -> dict[str, Any]:
     scope="own",
     audit_entity="wishlist_item",
     errors=("PRODUCT_NOT_FOUND", "WISHLIST_FULL"),
+    response=ConWishlistSaved,
 )
 async def save(call: Call, *, body: SaveItem) -> dict[str, Any] | Created:
     """Saves a product to the wishlist (201; saving it again answers 200 and changes nothing)."""
@@ -59,7 +68,13 @@ async def save(call: Call, *, body: SaveItem) -> dict[str, Any] | Created:
 
 
 @app.action(
-    "CON-15", "DELETE", "/wishlist/items/{id}", roles=CONSUMER, scope="own", audit_entity="wishlist_item"
+    "CON-15",
+    "DELETE",
+    "/wishlist/items/{id}",
+    roles=CONSUMER,
+    scope="own",
+    audit_entity="wishlist_item",
+    response=ConWishlistSaved,
 )
 async def unsave(call: Call, *, id: int) -> dict[str, Any]:
     """Removes a product from the wishlist; `{id}` is the product id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
+from tsh.bff.apps.pos.views import PosDrawer, PosMovementResult
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Money, Query, Text
 from tsh.domain.money import wire
@@ -23,6 +24,7 @@ class DrawerQuery(Query):
     scope=OWN_OR_BRANCH,
     cache="none",
     errors=("NO_OPEN_SHIFT", "SHIFT_NOT_FOUND"),
+    response=PosDrawer,
 )
 async def drawer(call: Call, *, query: DrawerQuery) -> dict[str, Any]:
     """Live cash drawer of an open shift per currency, with the last 20 movements."""
@@ -46,6 +48,7 @@ class NewMovement(Body):
     idempotency="required",
     audit_entity="cash_movement",
     errors=("NO_OPEN_SHIFT", "DRAWER_NEGATIVE", "APPROVAL_REQUIRED", "SHIFT_NOT_FOUND"),
+    response=PosMovementResult,
 )
 async def movement(call: Call, *, body: NewMovement) -> Created:
     """Records a pay-in, pay-out or safe drop; answers the movement and the drawer as in POS-07."""

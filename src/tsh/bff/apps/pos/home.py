@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
+from tsh.bff.apps.pos.views import PosCatalogue, PosDashboard
 from tsh.bff.call import Call
 from tsh.bff.schemas import Page, Query, decode_cursor, page
 from tsh.domain.pos.catalogue import pos_products
@@ -24,6 +25,7 @@ class DashboardQuery(Query):
     scope=OWN_OR_BRANCH,
     cache="dashboard",
     events=("PosSaleCompleted", "RefundIssued", "ShiftChanged", "ProductChanged"),
+    response=PosDashboard,
 )
 async def home(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
     """Terminal home: shift status, today's sales by payment method, last sales, top products, tiles."""
@@ -45,6 +47,7 @@ class ProductsQuery(Page):
     cache="catalog",
     events=("ProductChanged", "PriceChanged", "StockChanged"),
     errors=("PRODUCT_NOT_FOUND", "TERMINAL_NOT_FOUND"),
+    response=PosCatalogue,
 )
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Quick-sale catalogue and barcode lookup with POS prices and terminal availability."""

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.pos import RowId, actor_of, app
+from tsh.bff.apps.pos.views import PosSalesReport
 from tsh.bff.call import Call
 from tsh.bff.schemas import Query
 from tsh.domain.pos.reports import sales_report
@@ -29,6 +30,7 @@ class ReportQuery(Query):
     cache="financial",
     events=("PosSaleCompleted", "RefundIssued"),
     errors=("RANGE_TOO_LONG", "BRANCH_NOT_FOUND"),
+    response=PosSalesReport,
 )
 async def sales(call: Call, *, query: ReportQuery) -> dict[str, Any]:
     """Sales report for a period (422 RANGE_TOO_LONG above 366 days)."""

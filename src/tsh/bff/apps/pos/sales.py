@@ -10,8 +10,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
+from tsh.bff.apps.pos.views import PosCompletedSale, PosRefundResult, PosSale
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Money, Page, Pct, Qty, Query, Text, decode_cursor, page
+from tsh.bff.views import Page as PageOf
 from tsh.domain.money import wire
 from tsh.domain.pos.common import load_sale, position
 from tsh.domain.pos.payment import TenderInput, pay_sale
@@ -34,6 +36,7 @@ class NewSale(Body):
     scope="own",
     audit_entity="pos_transaction",
     errors=("NO_OPEN_SHIFT", "TOO_MANY_OPEN", "CUSTOMER_NOT_FOUND"),
+    response=PosSale,
 )
 async def start(call: Call, *, body: NewSale) -> Created:
     """Starts a sale in the caller's open shift."""
@@ -50,6 +53,7 @@ async def start(call: Call, *, body: NewSale) -> Created:
     scope=OWN_OR_BRANCH,
     cache="none",
     errors=("TRANSACTION_NOT_FOUND",),
+    response=PosSale,
 )
 async def detail(call: Call, *, id: int) -> dict[str, Any]:
     """One sale with lines, tenders, change, status, receipt data and refundable quantities."""
@@ -77,6 +81,7 @@ class Lines(Body):
     scope=OWN_OR_BRANCH,
     audit_entity="pos_transaction",
     errors=("TRANSACTION_NOT_OPEN", "INSUFFICIENT_STOCK", "APPROVAL_REQUIRED", "TRANSACTION_NOT_FOUND"),
+    response=PosSale,
 )
 async def lines(call: Call, *, body: Lines, id: int) -> dict[str, Any]:
     """Replaces the lines and discounts of an open sale; answers the repriced sale."""
@@ -119,6 +124,7 @@ class Payment(Body):
         "TRANSACTION_NOT_FOUND",
         "DRAWER_NEGATIVE",
     ),
+    response=PosSale,
 )
 async def pay(call: Call, *, body: Payment, id: int) -> dict[str, Any]:
     """Takes the payment and completes the sale (stock, change, receipt, posting, warranties)."""
@@ -151,6 +157,7 @@ class DiscardQuery(Query):
     scope=OWN_OR_BRANCH,
     audit_entity="pos_transaction",
     errors=("TRANSACTION_COMPLETED", "TRANSACTION_NOT_FOUND"),
+    response=PosSale,
 )
 async def discard(call: Call, *, query: DiscardQuery, id: int) -> dict[str, Any]:
     """Discards an open, unpaid sale (written to the audit log)."""
@@ -192,6 +199,7 @@ class NewRefund(Body):
         "APPROVAL_REQUIRED",
         "TRANSACTION_NOT_FOUND",
     ),
+    response=PosRefundResult,
 )
 async def refund(call: Call, *, body: NewRefund, id: int) -> Created:
     """Refunds lines of a completed sale of the branch from the caller's shift."""
@@ -239,6 +247,7 @@ class SalesQuery(Page):
     cache="orders",
     events=("PosSaleCompleted", "RefundIssued"),
     errors=("CASHIER_NOT_FOUND", "SHIFT_NOT_FOUND"),
+    response=PageOf[PosCompletedSale],
 )
 async def completed(call: Call, *, query: SalesQuery) -> dict[str, Any]:
     """Completed sales; a receipt_number lookup searches the whole branch."""

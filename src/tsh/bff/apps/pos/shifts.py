@@ -9,8 +9,10 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
+from tsh.bff.apps.pos.views import PosShift
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, LongText, MoneyNonNegative, Page, decode_cursor, page
+from tsh.bff.views import Page as PageOf
 from tsh.domain.pos.common import position
 from tsh.domain.pos.queries import current_shift, shift_history, shift_summaries
 from tsh.domain.pos.shifts import close_shift, open_shift
@@ -51,6 +53,7 @@ class OpenShift(Body):
     idempotency="required",
     audit_entity="pos_shift",
     errors=("SHIFT_ALREADY_OPEN", "NEGATIVE_AMOUNT", "TERMINAL_NOT_FOUND"),
+    response=PosShift,
 )
 async def open_(call: Call, *, body: OpenShift) -> Created:
     """Opens a shift on a terminal with the counted opening float per currency."""
@@ -60,7 +63,15 @@ async def open_(call: Call, *, body: OpenShift) -> Created:
     return Created((await shift_summaries(call.session, [shift.id]))[0])
 
 
-@app.screen("POS-04", "/shifts/current", roles=STAFF, scope="own", cache="none", errors=("NO_OPEN_SHIFT",))
+@app.screen(
+    "POS-04",
+    "/shifts/current",
+    roles=STAFF,
+    scope="own",
+    cache="none",
+    errors=("NO_OPEN_SHIFT",),
+    response=PosShift,
+)
 async def current(call: Call) -> dict[str, Any]:
     """The caller's open shift with its live figures (404 NO_OPEN_SHIFT)."""
     return await current_shift(call.session, actor_of(call))
@@ -81,6 +92,7 @@ class Closure(Body):
     idempotency="required",
     audit_entity="pos_shift",
     errors=("SHIFT_NOT_OPEN", "OPEN_TRANSACTIONS", "NOTE_REQUIRED", "SHIFT_NOT_FOUND"),
+    response=PosShift,
 )
 async def close(call: Call, *, body: Closure, id: int) -> dict[str, Any]:
     """Closes a shift with the counted cash; freezes expected cash and variance (Z-report)."""
@@ -106,6 +118,7 @@ class HistoryQuery(Page):
     cache="financial",
     events=("ShiftChanged",),
     errors=("CASHIER_NOT_FOUND",),
+    response=PageOf[PosShift],
 )
 async def history(call: Call, *, query: HistoryQuery) -> dict[str, Any]:
     """Shift history with X/Z figures, newest first."""

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from tsh.bff.apps.salesperson import MANAGERS, app
+from tsh.bff.apps.salesperson.views import SalCollections, SalPaymentCollected
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, Money, Page, decode_cursor, page
 from tsh.domain.sales.field import collections_screen
@@ -27,6 +28,7 @@ class CollectionsQuery(Page):
     cache="financial",
     events=("InvoiceIssued", "PaymentReceived", "CreditChanged", "OrderChanged", "CustomerChanged"),
     errors=("SALESPERSON_NOT_FOUND", "CUSTOMER_NOT_FOUND"),
+    response=SalCollections,
 )
 async def collections(call: Call, *, query: CollectionsQuery) -> dict[str, Any]:
     """Open invoices of own customers, overdue first; totals per currency; today's collections by method."""
@@ -75,6 +77,7 @@ class NewPayment(Body):
     idempotency="required",
     audit_entity="payment",
     errors=("OVER_ALLOCATION", "CUSTOMER_NOT_FOUND", "INVOICE_NOT_FOUND", "VISIT_NOT_FOUND"),
+    response=SalPaymentCollected,
 )
 async def collect(call: Call, *, body: NewPayment) -> Created:
     """Records a payment from an own customer, allocates it and returns it (number = receipt number)."""

@@ -7,8 +7,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.salesperson import MANAGERS, app
+from tsh.bff.apps.salesperson.views import SalCustomerDetail, SalCustomerRow
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Page, Phone, Text, decode_cursor, page
+from tsh.bff.views import Page as PageOf
 from tsh.domain.sales.field import customer_card, customer_screen, customers_screen
 from tsh.domain.sales.field_actions import register_customer as register_shop
 
@@ -31,6 +33,7 @@ class CustomersQuery(Page):
     cache="customers",
     events=("CustomerChanged", "CreditChanged", "VisitRecorded", "OrderCreated"),
     errors=("SALESPERSON_NOT_FOUND",),
+    response=PageOf[SalCustomerRow],
 )
 async def list_customers(call: Call, *, query: CustomersQuery) -> dict[str, Any]:
     """Assigned customers with balance, overdue amount, hold flag, last visit and last order."""
@@ -64,6 +67,7 @@ async def list_customers(call: Call, *, query: CustomersQuery) -> dict[str, Any]
         "VisitRecorded",
     ),
     errors=("CUSTOMER_NOT_FOUND",),
+    response=SalCustomerDetail,
 )
 async def customer_detail(call: Call, *, id: int) -> dict[str, Any]:
     """Customer 360: profile, addresses, price list, credit, aging, open invoices, recent activity."""
@@ -90,6 +94,7 @@ class NewCustomer(Body):
     events=("CustomerChanged",),
     audit_entity="customer",
     errors=("DUPLICATE_PHONE", "SALESPERSON_NOT_FOUND"),
+    response=SalCustomerDetail,
 )
 async def register_customer(call: Call, *, body: NewCustomer) -> Created:
     """Registers a new shop customer assigned to the caller (or the named salesperson), on cash terms."""

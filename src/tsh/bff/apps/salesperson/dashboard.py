@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from tsh.bff.apps.salesperson import MANAGERS, app
+from tsh.bff.apps.salesperson.views import SalDashboard
 from tsh.bff.call import Call
 from tsh.bff.schemas import Id, Query
 from tsh.domain.sales.field import dashboard_screen
@@ -32,6 +33,7 @@ class DashboardQuery(Query):
     ),
     vary_by_language=True,
     errors=("SALESPERSON_NOT_FOUND",),
+    response=SalDashboard,
 )
 async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
     """Salesperson dashboard: orders, pending, top customers/products, collections, visits, targets.

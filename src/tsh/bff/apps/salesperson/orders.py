@@ -9,8 +9,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.salesperson import MANAGERS, app
+from tsh.bff.apps.salesperson.views import SalOrderPlaced, SalOrderRow, SalProducts
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, LongText, Money, Page, Pct, Qty, decode_cursor, page
+from tsh.bff.views import Page as PageOf
 from tsh.domain.sales.field import orders_screen
 from tsh.domain.sales.field_actions import order_view, products_screen, take_order
 
@@ -32,6 +34,7 @@ class ProductsQuery(Page):
     events=("ProductChanged", "PriceChanged", "StockChanged", "OrderCreated", "CustomerChanged"),
     vary_by_language=True,
     errors=("CUSTOMER_NOT_FOUND",),
+    response=SalProducts,
 )
 async def products(call: Call, *, query: ProductsQuery) -> dict[str, Any]:
     """Order-taking catalogue for one customer: its prices, promotions, availability, last price sold."""
@@ -91,6 +94,7 @@ class NewOrder(Body):
         "NO_PRICE_LIST",
         "NO_BRANCH",
     ),
+    response=SalOrderPlaced,
 )
 async def create_order(call: Call, *, body: NewOrder) -> Created:
     """Creates and confirms an order at the customer's prices: reserves stock, invoices, commission."""
@@ -125,6 +129,7 @@ class OrdersQuery(Page):
     cache="orders",
     events=("OrderCreated", "OrderChanged", "PaymentReceived"),
     errors=("SALESPERSON_NOT_FOUND",),
+    response=PageOf[SalOrderRow],
 )
 async def orders(call: Call, *, query: OrdersQuery) -> dict[str, Any]:
     """Orders taken, newest first: number, customer, date, status, total, invoice balance."""

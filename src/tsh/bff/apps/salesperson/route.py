@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field
 
 from tsh.bff.apps.salesperson import MANAGERS, app
+from tsh.bff.apps.salesperson.views import SalRoute, SalVisit
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Geo, Id, LongText, Query
 from tsh.domain.sales import field_actions, visits
@@ -30,6 +31,7 @@ class RouteQuery(Query):
     cache="customers",
     events=("VisitRecorded", "CustomerChanged", "CreditChanged"),
     errors=("SALESPERSON_NOT_FOUND",),
+    response=SalRoute,
 )
 async def route(call: Call, *, query: RouteQuery) -> dict[str, Any]:
     """Route of a day with straight-line distances and ETAs (30 km/h), plus customers due a visit."""
@@ -57,6 +59,7 @@ class RouteBody(Body):
     events=("VisitRecorded",),
     audit_entity="route",
     errors=("DATE_IN_PAST", "TOO_MANY_STOPS", "SALESPERSON_NOT_FOUND", "CUSTOMER_NOT_FOUND"),
+    response=SalRoute,
 )
 async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
     """Replaces the not-yet-started stops of a day with the given ordered list; answers the route."""
@@ -95,6 +98,7 @@ class CheckIn(Body):
     events=("VisitRecorded",),
     audit_entity="visit",
     errors=("VISIT_IN_PROGRESS", "LOW_GPS_ACCURACY", "CUSTOMER_NOT_FOUND"),
+    response=SalVisit,
 )
 async def check_in(call: Call, *, body: CheckIn) -> Created:
     """Checks in at a customer: GPS fix, distance to the shop, verified inside the geofence."""
@@ -129,6 +133,7 @@ class CheckOut(Body):
     events=("VisitRecorded",),
     audit_entity="visit",
     errors=("VISIT_NOT_OPEN", "VISIT_NOT_FOUND"),
+    response=SalVisit,
 )
 async def check_out(call: Call, *, id: int, body: CheckOut) -> dict[str, Any]:
     """Ends a visit with its outcome and notes; links the orders and payments made during it."""
