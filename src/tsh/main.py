@@ -21,7 +21,13 @@ from tsh.api import PUBLIC_PATHS
 from tsh.api.auth import SUCCESSES as AUTH_SUCCESSES
 from tsh.bff.dispatch import BffDispatch
 from tsh.bff.invalidation import install_invalidation
-from tsh.bff.openapi import ENVELOPE_SCHEMAS, document_responses, document_successes, operation_extra
+from tsh.bff.openapi import (
+    ENVELOPE_SCHEMAS,
+    document_bodies,
+    document_responses,
+    document_successes,
+    operation_extra,
+)
 from tsh.bff.runtime import EndpointRunner
 from tsh.bff.spec import REGISTRY, EndpointSpec
 from tsh.config import Settings, get_settings
@@ -107,6 +113,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {}).update(ENVELOPE_SCHEMAS)
+    document_bodies(schema, REGISTRY)
     document_responses(schema, REGISTRY)
     # The auth routes answer through `envelope()`, so FastAPI cannot see their `data` either.
     paths = schema.get("paths", {})

@@ -91,11 +91,6 @@ def operation_extra(spec: EndpointSpec) -> dict[str, Any]:
         "x-error-codes": sorted(spec.allowed_errors),
         "responses": responses,
     }
-    if spec.body_model is not None:
-        extra["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": spec.body_model.model_json_schema()}},
-        }
     return extra
 
 
@@ -120,8 +115,7 @@ def document_successes(schema: dict[str, Any], successes: Iterable[Success]) -> 
         {m for *_, m in rows if m is not None}, key=lambda m: m.__qualname__
     )
     refs, defs = models_json_schema([(m, "serialization") for m in models], ref_template=REF_TEMPLATE)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(defs.get("$defs", {}))
+    add_components(schema, defs.get("$defs", {}))
     for path, method, status, summary, model in rows:
         op = schema.get("paths", {}).get(path, {}).get(method.lower())
         if op is None:
@@ -147,6 +141,32 @@ def document_successes(schema: dict[str, Any], successes: Iterable[Success]) -> 
         }
         if status != 200:
             op["responses"].pop("200", None)
+
+
+def add_components(schema: dict[str, Any], defs: dict[str, Any]) -> None:
+    """Add model schemas to the components; two different schemas of one name are refused (the
+    document would silently describe one model with the other's fields)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in defs.items():
+        if components.setdefault(name, definition) != definition:
+            raise ValueError(f"two different schemas are named {name!r}: rename one of the models")
+
+
+def document_bodies(schema: dict[str, Any], specs: Iterable[EndpointSpec]) -> None:
+    """Every BFF request body as a component. The body models of all apps are rendered together,
+    so two models of one name in different apps (each app's `OrderLineIn`) get distinct,
+    module-qualified names instead of colliding."""
+    specs = [s for s in specs if s.body_model is not None]
+    models = sorted({s.body_model for s in specs if s.body_model is not None}, key=lambda m: m.__qualname__)
+    refs, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF_TEMPLATE)
+    add_components(schema, defs.get("$defs", {}))
+    for spec in specs:
+        op = schema.get("paths", {}).get(spec.path, {}).get(spec.method.lower())
+        if op is not None and spec.body_model is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(spec.body_model, "validation")]}},
+            }
 
 
 ENVELOPE_SCHEMAS: dict[str, Any] = {
