@@ -32,6 +32,30 @@ def prepare_database(database_url: str, profile: str = "demo") -> None:
 
 
 @contextlib.contextmanager
+def _serving(cmd: list[str], env: dict[str, str], ready_path: str, port: int) -> Iterator[int]:
+    """Start `cmd`, wait until `ready_path` answers 200, yield the port, stop it."""
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"{cmd[0]} did not become ready")
+        yield port
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=15)
+        if proc.poll() is None:
+            proc.kill()
+
+
+@contextlib.contextmanager
 def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterator[int]:
     port = free_port()
     env = {
@@ -42,27 +66,9 @@ def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterat
         "TSH_RATE_LIMIT_DEFAULT": "100000000/minute",
         **env_overrides,
     }
-    proc = subprocess.Popen(
-        [TSH, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"], env=env, cwd=ROOT
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("server did not become ready")
-        yield port
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=15)
-        if proc.poll() is None:
-            proc.kill()
+    cmd = [TSH, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"]
+    with _serving(cmd, env, "/health/ready", port) as served:
+        yield served
 
 
 @contextlib.contextmanager
@@ -86,25 +92,8 @@ def running_bare_server(*, workers: int = 2) -> Iterator[int]:
         "--http",
         "httptools",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/bare", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("bare server did not become ready")
-        yield port
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=15)
-        if proc.poll() is None:
-            proc.kill()
+    with _serving(cmd, dict(os.environ), "/bare", port) as served:
+        yield served
 
 
 def login(port: int, email: str, password: str = "demo1234") -> str:
