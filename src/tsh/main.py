@@ -186,9 +186,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     from tsh.api import mount_api
 
+    # Health and metrics first: probes hit them every few seconds, and FastAPI tries routes in
+    # order (the BFF itself is reached through its dispatch table, whatever the order).
+    _ops_routes(app)
     mount_api(app)
     _mount_bff(app, load_apps())
-    _ops_routes(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     if settings.cors_origins:
         app.add_middleware(
