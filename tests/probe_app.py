@@ -4,13 +4,14 @@ only the test suite imports this module before building the app)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from tsh.bff.call import Call, Created
-from tsh.bff.spec import BffApp
+from tsh.bff.spec import BffApp, Deprecation
 from tsh.domain.identity.models import AuditLog, User
 from tsh.platform.errors import NotFound
 from tsh.platform.events import DomainEvent, emit
@@ -104,6 +105,20 @@ async def add_note(call: Call, *, body: NoteBody) -> Created:
     )
     call.audit("note", None, after={"text": body.text})
     return Created({"text": body.text, "amount": body.amount, "previous_notes": count})
+
+
+@probe.screen(
+    "PRB-07",
+    "/old-me",
+    roles=STAFF,
+    scope="own",
+    cache="people",
+    events=["UserChanged"],
+    deprecated=Deprecation(since=dt.date(2026, 11, 1), sunset=dt.date(2027, 6, 30)),
+)
+async def old_me(call: Call) -> dict[str, object]:
+    """The caller's id, on a deprecated path (headers and OpenAPI flag)."""
+    return {"id": call.user_id}
 
 
 @probe.screen("PRB-05", "/boom", roles=STAFF, scope="own", cache="none")

@@ -67,6 +67,7 @@ def _mount_bff(app: FastAPI, specs: list[EndpointSpec]) -> None:
             response_class=Response,
             openapi_extra=operation_extra(spec),
             status_code=spec.status_code,
+            deprecated=spec.deprecated is not None,
         )
     # The routes above document the endpoints and answer what the table does not find (404,
     # 405); the table reaches a BFF handler without trying every route (tsh.bff.dispatch).

@@ -85,3 +85,17 @@ async def test_required_versions_refuse_old_builds_without_the_header(seeded: Se
 def test_a_bad_minimum_fails_at_start_up() -> None:
     with pytest.raises(ValueError, match="not a version"):
         create_app(Settings(env="test", min_app_version={"pos": "latest"}))
+
+
+async def test_a_deprecated_endpoint_says_so_on_every_answer(api) -> None:  # type: ignore[no-untyped-def]
+    path = "/api/bff/mobile/probe/old-me"
+    for _ in range(2):  # the miss and the cached hit
+        r = await api.get(demo("cashier"), path)
+        assert r.status_code == 200
+        assert r.headers["Deprecation"] == "@1793491200"  # 2026-11-01T00:00:00Z
+        assert r.headers["Sunset"] == "Wed, 30 Jun 2027 00:00:00 GMT"
+    assert r.json()["metadata"]["cached"] is True
+    assert (await api.get(None, path)).headers["Deprecation"] == "@1793491200"
+    doc = create_app().openapi()
+    assert doc["paths"][path]["get"]["deprecated"] is True
+    assert "deprecated" not in doc["paths"][SALES_DASHBOARD]["get"]

@@ -105,6 +105,8 @@ class EndpointRunner:
         except AppError as exc:
             response = error_response(request, exc)
         ctx: AppContext = request.app.state.ctx
+        if self.spec.deprecated is not None:
+            response.headers.update(self.spec.deprecated.headers())
         if ctx.settings.check_contract and response.status_code >= 400:
             # Checked on the answer itself: an idempotent action turns its error into a stored
             # response before it reaches this frame, and a replay never raises at all.

@@ -8,10 +8,12 @@ import, i.e. at start-up.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from typing import Any, Literal, get_args, get_type_hints
 
 from pydantic import BaseModel
@@ -38,6 +40,27 @@ CACHE_TTL_S: dict[str, int] = {
 }
 
 Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Deprecation:
+    """An endpoint on its way out (docs/contract/mobile.md §4): every answer carries
+    `Deprecation: @<since, unix time>` (RFC 9745) and, with a sunset date, `Sunset: <HTTP date>`
+    (RFC 8594); the OpenAPI operation is marked deprecated."""
+
+    since: dt.date
+    sunset: dt.date | None = None
+
+    def headers(self) -> dict[str, str]:
+        def midnight(day: dt.date) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+        out = {"Deprecation": f"@{int(midnight(self.since).timestamp())}"}
+        if self.sunset is not None:
+            out["Sunset"] = format_datetime(midnight(self.sunset), usegmt=True)
+        return out
+
+
 KeyPart = Callable[..., Awaitable[str]]
 
 
@@ -68,6 +91,7 @@ class EndpointSpec:
     body_model: type[BaseModel] | None = None
     path_params: tuple[str, ...] = ()
     audit_entity: str | None = None
+    deprecated: Deprecation | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -168,6 +192,7 @@ class BffApp:
         vary_by_language: bool = False,
         key_part: KeyPart | None = None,
         audit_entity: str | None = None,
+        deprecated: Deprecation | None = None,
     ) -> Callable[[Handler], Handler]:
         role_set = frozenset(roles)
         scopes: Mapping[str, Scope] = {r: scope for r in role_set} if isinstance(scope, str) else dict(scope)
@@ -209,6 +234,7 @@ class BffApp:
                 body_model=body,
                 path_params=path_params,
                 audit_entity=audit_entity,
+                deprecated=deprecated,
             )
             self.endpoints.append(spec)
             REGISTRY.append(spec)
