@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tests.bff.sync.client import sync
 from tests.http import Api, demo
 from tsh.bff.schemas import cursor_list, decode_cursor, encode_cursor
 from tsh.domain.customers.models import Customer
@@ -20,26 +21,7 @@ SP1, SP2 = demo("salesperson", 1), demo("salesperson", 2)
 
 
 async def _sync(api: Api, email: str, local: dict[int, Any], since: str | None = None, limit: int = 7) -> str:
-    """Run the client's loop: pages until has_more is false, applying each change; the last cursor."""
-    while True:
-        params: dict[str, Any] = {"limit": limit}
-        if since is not None:
-            params["since"] = since
-        r = await api.get(email, PATH, **params)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert body["success"] is True and body["metadata"]["request_id"]
-        data = body["data"]
-        assert data["schema_version"] == 1
-        for change in data["changes"]:
-            if change["op"] == "upsert":
-                local[change["id"]] = change["data"] | {"_version": change["version"]}
-            else:
-                assert change["data"] is None
-                local.pop(change["id"], None)
-        since = data["next_cursor"]
-        if not data["has_more"]:
-            return since
+    return await sync(api, email, "customers", local, since, limit)
 
 
 async def _owned(api: Api, email: str) -> dict[int, Customer]:

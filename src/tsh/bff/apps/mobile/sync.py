@@ -21,7 +21,9 @@ from tsh.bff.call import Call
 from tsh.bff.schemas import Query, cursor_list, decode_cursor, encode_cursor
 from tsh.bff.spec import BffApp
 from tsh.bff.views import View
+from tsh.domain.catalog.sync import PRODUCTS
 from tsh.domain.customers.sync import CUSTOMERS
+from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.sync.feed import DEFAULT_LIMIT, MAX_LIMIT, SCHEMA_VERSION, Collection, read_feed
 
 app = BffApp.platform("mobile")
@@ -61,6 +63,9 @@ async def _page(call: Call, collection: Collection, query: SyncQuery) -> dict[st
     }
 
 
+# mobile.md §1: products, prices and stock are for every role.
+EVERY_ROLE = tuple(ROLE_CODES)
+
 _SYNC = {"errors": ("SYNC_CURSOR_EXPIRED",), "response": SyncPage, "cache": "none"}
 
 
@@ -74,3 +79,9 @@ _SYNC = {"errors": ("SYNC_CURSOR_EXPIRED",), "response": SyncPage, "cache": "non
 async def customers(call: Call, *, query: SyncQuery) -> dict[str, Any]:
     """Delta sync of the caller's customers (own or branch)."""
     return await _page(call, CUSTOMERS, query)
+
+
+@app.screen("MOB-SYNC-PRODUCTS", "/sync/products", roles=EVERY_ROLE, scope="all", **_SYNC)
+async def products(call: Call, *, query: SyncQuery) -> dict[str, Any]:
+    """Delta sync of the active catalogue (fields of the caller's channel)."""
+    return await _page(call, PRODUCTS, query)
