@@ -6,8 +6,9 @@ of a caller's scope by id, and how to list them for a full snapshot. This module
 logic they share, so every collection pages, tombstones and expires the same way.
 
 A position (what the BFF signs into `next_cursor`) is a plain dict:
-  u: user id, c: collection, s: the caller's scope marker (a cursor of another user or of the same
-  user under another scope is 410: the rows the phone holds were chosen for someone else);
+  u: user id, c: collection, s: the caller's scope marker and the collection's `scope_key` (a cursor
+  of another user, or of the same user whose scope or price lists changed, is 410: the rows the
+  phone holds were chosen for another scope);
   h: the highest change id served; a: last row id of a snapshot in progress (None = delta mode);
   g: gaps, `[change id, first seen (epoch s)]` of ids at or below `h` that were not visible;
   d: the day (ordinal) the position was confirmed up to date.
@@ -49,6 +50,8 @@ DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
 RowsById = Callable[[AsyncSession, Actor, list[int]], Awaitable[dict[int, dict[str, Any]]]]
 # One snapshot page: rows of the scope with id > after, ordered by id, at most `limit`.
 SnapshotPage = Callable[[AsyncSession, Actor, int, int], Awaitable[list[tuple[int, dict[str, Any]]]]]
+# What else decides the caller's rows (e.g. the price lists that apply): a change ends the cursor.
+ScopeKey = Callable[[AsyncSession, Actor], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Collection:
     entity: str
     rows: RowsById
     snapshot: SnapshotPage
+    scope_key: ScopeKey | None = None
 
 
 def expired() -> AppError:
@@ -67,8 +71,11 @@ def expired() -> AppError:
     )
 
 
-def scope_marker(actor: Actor) -> str:
-    return f"{actor.role}:{actor.scope}:{actor.branch_id}:{actor.customer_id}:{actor.partner_id}"
+async def scope_marker(session: AsyncSession, actor: Actor, collection: Collection) -> str:
+    marker = f"{actor.role}:{actor.scope}:{actor.branch_id}:{actor.customer_id}:{actor.partner_id}"
+    if collection.scope_key is not None:
+        marker += "|" + await collection.scope_key(session, actor)
+    return marker
 
 
 async def read_feed(
@@ -87,10 +94,11 @@ async def read_feed(
     """
     now = now or utcnow()
     today = now.date().toordinal()
+    marker = await scope_marker(session, actor, collection)
     if position is None:
-        position = await _start(session, actor, collection, now)
+        position = await _start(session, actor, collection, marker, now)
     else:
-        _check(position, actor, collection, today)
+        _check(position, actor, collection, marker, today)
     if position["a"] is not None:
         changes, position, has_more = await _snapshot_page(session, actor, collection, position, limit)
     else:
@@ -99,12 +107,12 @@ async def read_feed(
     return {"changes": changes, "position": position, "has_more": has_more}
 
 
-def _check(position: dict[str, Any], actor: Actor, collection: Collection, today: int) -> None:
+def _check(position: dict[str, Any], actor: Actor, collection: Collection, marker: str, today: int) -> None:
     try:
         ok = (
             position["u"] == actor.user_id
             and position["c"] == collection.name
-            and position["s"] == scope_marker(actor)
+            and position["s"] == marker
             and isinstance(position["h"], int)
             and isinstance(position["d"], int)
             and position["d"] >= today - RETENTION_DAYS
@@ -116,7 +124,7 @@ def _check(position: dict[str, Any], actor: Actor, collection: Collection, today
 
 
 async def _start(
-    session: AsyncSession, actor: Actor, collection: Collection, now: datetime
+    session: AsyncSession, actor: Actor, collection: Collection, marker: str, now: datetime
 ) -> dict[str, Any]:
     high = int(await session.scalar(select(func.max(ChangeLog.id))) or 0)
     gaps = await _missing(session, max(0, high - SNAPSHOT_GAP_WINDOW), high)
@@ -124,7 +132,7 @@ async def _start(
     return {
         "u": actor.user_id,
         "c": collection.name,
-        "s": scope_marker(actor),
+        "s": marker,
         "h": high,
         "a": 0,
         "g": [[gap, seen] for gap in gaps][-MAX_GAPS:],

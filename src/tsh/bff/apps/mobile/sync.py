@@ -24,6 +24,7 @@ from tsh.bff.views import View
 from tsh.domain.catalog.sync import PRODUCTS
 from tsh.domain.customers.sync import CUSTOMERS
 from tsh.domain.identity.rbac import ROLE_CODES
+from tsh.domain.partners.sync import PRICES
 from tsh.domain.sync.feed import DEFAULT_LIMIT, MAX_LIMIT, SCHEMA_VERSION, Collection, read_feed
 
 app = BffApp.platform("mobile")
@@ -85,3 +86,23 @@ async def customers(call: Call, *, query: SyncQuery) -> dict[str, Any]:
 async def products(call: Call, *, query: SyncQuery) -> dict[str, Any]:
     """Delta sync of the active catalogue (fields of the caller's channel)."""
     return await _page(call, PRODUCTS, query)
+
+
+@app.screen(
+    "MOB-SYNC-PRICES",
+    "/sync/prices",
+    roles=EVERY_ROLE,
+    scope="all",
+    cache="none",
+    response=SyncPage,
+    errors=(
+        "SYNC_CURSOR_EXPIRED",
+        "NO_PRICE_LIST",
+        "PARTNER_PROFILE_MISSING",
+        "ACCOUNT_MISSING",
+        "BRANCH_NOT_FOUND",
+    ),
+)
+async def prices(call: Call, *, query: SyncQuery) -> dict[str, Any]:
+    """Delta sync of the items of the price lists that apply to the caller."""
+    return await _page(call, PRICES, query)
