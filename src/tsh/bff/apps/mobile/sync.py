@@ -25,6 +25,7 @@ from tsh.domain.catalog.sync import PRODUCTS
 from tsh.domain.customers.sync import CUSTOMERS
 from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.partners.sync import PRICES
+from tsh.domain.partners.sync_stock import STOCK
 from tsh.domain.sync.feed import DEFAULT_LIMIT, MAX_LIMIT, SCHEMA_VERSION, Collection, read_feed
 
 app = BffApp.platform("mobile")
@@ -106,3 +107,24 @@ async def products(call: Call, *, query: SyncQuery) -> dict[str, Any]:
 async def prices(call: Call, *, query: SyncQuery) -> dict[str, Any]:
     """Delta sync of the items of the price lists that apply to the caller."""
     return await _page(call, PRICES, query)
+
+
+@app.screen(
+    "MOB-SYNC-STOCK",
+    "/sync/stock",
+    roles=EVERY_ROLE,
+    scope="all",
+    cache="none",
+    response=SyncPage,
+    errors=(
+        "SYNC_CURSOR_EXPIRED",
+        "NO_PRICE_LIST",
+        "NO_MAIN_WAREHOUSE",
+        "PARTNER_PROFILE_MISSING",
+        "ACCOUNT_MISSING",
+        "BRANCH_NOT_FOUND",
+    ),
+)
+async def stock(call: Call, *, query: SyncQuery) -> dict[str, Any]:
+    """Delta sync of stock: levels of the branch's warehouses (staff), availability bands (customers)."""
+    return await _page(call, STOCK, query)
