@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -52,6 +52,9 @@ RowsById = Callable[[AsyncSession, Actor, list[int]], Awaitable[dict[int, dict[s
 SnapshotPage = Callable[[AsyncSession, Actor, int, int], Awaitable[list[tuple[int, dict[str, Any]]]]]
 # What else decides the caller's rows (e.g. the price lists that apply): a change ends the cursor.
 ScopeKey = Callable[[AsyncSession, Actor], Awaitable[str]]
+# Rows that left a day-aligned time window (orders of the last 90 days) between two days, as
+# (id, version): they have no change of their own, so the feed tombstones them by date.
+LeftWindow = Callable[[AsyncSession, Actor, date, date], Awaitable[list[tuple[int, int]]]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Collection:
     rows: RowsById
     snapshot: SnapshotPage
     scope_key: ScopeKey | None = None
+    left_window: LeftWindow | None = None
 
 
 def expired() -> AppError:
@@ -100,10 +104,15 @@ async def read_feed(
     else:
         _check(position, actor, collection, marker, today)
     if position["a"] is not None:
+        # The snapshot reads today's window; `d` stays its start day so a snapshot crossing
+        # midnight still tombstones what left the window on the way (below, once in delta mode).
         changes, position, has_more = await _snapshot_page(session, actor, collection, position, limit)
     else:
         changes, position, has_more = await _delta_page(session, actor, collection, position, limit, now)
-    position["d"] = today
+        if collection.left_window is not None and position["d"] < today:
+            left = await collection.left_window(session, actor, date.fromordinal(position["d"]), now.date())
+            changes = [{"op": "delete", "id": i, "version": v, "data": None} for i, v in left] + changes
+        position["d"] = today
     return {"changes": changes, "position": position, "has_more": has_more}
 
 

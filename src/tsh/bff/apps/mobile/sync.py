@@ -26,6 +26,7 @@ from tsh.domain.customers.sync import CUSTOMERS
 from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.partners.sync import PRICES
 from tsh.domain.partners.sync_stock import STOCK
+from tsh.domain.sales.sync import INVOICES, ORDERS
 from tsh.domain.sync.feed import DEFAULT_LIMIT, MAX_LIMIT, SCHEMA_VERSION, Collection, read_feed
 
 app = BffApp.platform("mobile")
@@ -128,3 +129,33 @@ async def prices(call: Call, *, query: SyncQuery) -> dict[str, Any]:
 async def stock(call: Call, *, query: SyncQuery) -> dict[str, Any]:
     """Delta sync of stock: levels of the branch's warehouses (staff), availability bands (customers)."""
     return await _page(call, STOCK, query)
+
+
+@app.screen(
+    "MOB-SYNC-ORDERS",
+    "/sync/orders",
+    roles=("salesperson", "partner", "branch_manager", "consumer", "wholesale_client"),
+    scope={
+        "salesperson": "own",
+        "partner": "own",
+        "branch_manager": "branch",
+        "consumer": "own",
+        "wholesale_client": "own",
+    },
+    **_SYNC,
+)
+async def orders(call: Call, *, query: SyncQuery) -> dict[str, Any]:
+    """Delta sync of the caller's orders of the last 90 days (own or branch)."""
+    return await _page(call, ORDERS, query)
+
+
+@app.screen(
+    "MOB-SYNC-INVOICES",
+    "/sync/invoices",
+    roles=("salesperson", "partner", "branch_manager", "wholesale_client"),
+    scope={"salesperson": "own", "partner": "own", "branch_manager": "branch", "wholesale_client": "own"},
+    **_SYNC,
+)
+async def invoices(call: Call, *, query: SyncQuery) -> dict[str, Any]:
+    """Delta sync of the caller's open and last-90-days invoices (own or branch)."""
+    return await _page(call, INVOICES, query)
