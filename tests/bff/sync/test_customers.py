@@ -117,6 +117,7 @@ async def test_an_unchanged_page_is_304(api: Api) -> None:
     cursor = await _sync(api, SP1, {})
     first = await api.get(SP1, PATH, since=cursor)
     assert first.status_code == 200 and first.json()["data"]["changes"] == []
+    assert first.json()["data"]["next_cursor"] == cursor, "an unchanged position keeps its cursor"
     etag = first.headers["etag"]
     headers = await api.auth.headers(SP1, **{"If-None-Match": etag})
     again = await api.client.get(PATH, params={"since": cursor}, headers=headers)
