@@ -167,6 +167,17 @@ class BffApp:
         app._start(name, name)
         return app
 
+    @classmethod
+    def platform(cls, name: str) -> BffApp:
+        """Endpoints every app shares outside the 239 app rows (mobile.md: delta sync, outbox),
+        mounted directly under /api/bff/mobile. Their name is not an app, so the contract and
+        generic tests (which read the apps' tables) leave them to their own tests."""
+        if is_app(name):
+            raise ValueError(f"{name!r} is an app; use BffApp({name!r})")
+        app = cls.__new__(cls)
+        app._start(name, None)
+        return app
+
     def _start(self, name: str, segment: str | None) -> None:
         self.name = name
         self.prefix = BFF_PREFIX + (f"/{segment}" if segment else "")
