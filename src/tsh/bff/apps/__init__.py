@@ -3,6 +3,7 @@
 from tsh.bff.apps import (
     accounting,
     admin,
+    aso,
     consumer,
     hr,
     inventory,
@@ -16,6 +17,7 @@ from tsh.bff.apps import (
 __all__ = [
     "accounting",
     "admin",
+    "aso",
     "consumer",
     "hr",
     "inventory",

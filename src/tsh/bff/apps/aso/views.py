@@ -1,0 +1,141 @@
+"""Response models of the ASO app (the documented shape of each screen's `data`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tsh.bff.views import Date, MoneyOut, Named, RowId, Timestamp, View
+
+
+class CustomerRef(View):
+    id: RowId
+    name: str
+    phone: str | None
+
+
+class ProductRef(View):
+    id: RowId
+    sku: str
+    name: str
+
+
+class RequestRow(View):
+    id: RowId
+    number: str
+    customer: CustomerRef
+    product: ProductRef
+    serial_number: str | None
+    type: Literal["repair", "installation", "maintenance", "warranty_repair"]
+    priority: Literal["low", "normal", "high", "urgent"]
+    status: Literal["new", "scheduled", "in_progress", "completed", "closed", "cancelled"]
+    sla_due_at: Timestamp
+    overdue: bool
+    technician: Named | None
+    next_job_at: Timestamp | None
+    created_at: Timestamp
+
+
+class JobRow(View):
+    id: RowId
+    service_request_id: RowId
+    technician_id: RowId
+    kind: Literal["on_site", "workshop"]
+    start: Timestamp
+    duration_min: int
+    status: Literal["scheduled", "en_route", "on_site", "completed", "cancelled"]
+    note: str | None
+    on_site_distance_m: float | None
+    on_site_flagged: bool
+    outcome: str | None
+    labour_min: int | None
+    charge: MoneyOut | None
+    invoice_id: int | None
+
+
+class PartLine(View):
+    part_id: RowId
+    qty: int
+
+
+class PartRequestRow(View):
+    id: RowId
+    job_id: RowId
+    status: str
+    lines: list[PartLine]
+
+
+class WarrantyRow(View):
+    id: RowId
+    serial_number: str
+    product: ProductRef
+    customer: CustomerRef | None
+    starts_on: Date
+    ends_on: Date
+    status: Literal["active", "expired", "void"]
+    claims_count: int
+
+
+class SaleRef(View):
+    type: Literal["order_line", "pos_line"]
+    id: RowId
+
+
+class Coverage(View):
+    months: int
+    void_reason: str | None
+    replaces_id: int | None
+
+
+class Claim(View):
+    service_request_id: RowId
+    number: str
+    type: str
+    status: str
+    branch_id: RowId
+    opened_at: Timestamp
+
+
+class WarrantyDetail(WarrantyRow):
+    sale: SaleRef | None
+    coverage: Coverage
+    claims: list[Claim]
+
+
+class BranchStock(View):
+    branch: Named
+    available: int
+
+
+class PartRow(View):
+    id: RowId
+    sku: str
+    name: str
+    compatible_products: list[ProductRef]
+    price: MoneyOut
+    on_hand: int
+    reserved: int
+    available: int
+    reorder_point: int
+    other_branches: list[BranchStock]
+
+
+class ReturnRow(View):
+    id: RowId
+    number: str
+    order_id: RowId
+    customer: CustomerRef
+    channel: Literal["consumer", "desk"]
+    reasons: list[str]
+    status: Literal["requested", "approved", "rejected", "refunded"]
+    value: MoneyOut
+    approved_amount: MoneyOut | None
+    created_at: Timestamp
+
+
+class RefundRow(View):
+    id: RowId
+    number: str
+    return_id: RowId
+    method: Literal["original", "credit_note", "bank_transfer"]
+    amount: MoneyOut
+    reference: str | None
