@@ -31,7 +31,9 @@ def aso(api: Api) -> Api:
 
 async def branch_of(api: Api, email: str) -> int:
     async with api.db() as s:
-        return int((await s.execute(select(User.branch_id).where(User.email == email))).scalar_one())
+        branch = (await s.execute(select(User.branch_id).where(User.email == email))).scalar_one()
+    assert branch is not None
+    return branch
 
 
 async def technician_of(api: Api, email: str) -> Technician:
