@@ -38,11 +38,11 @@ from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Invalid, field_error
 
 
-def _name(actor: Actor, ar: str, en: str) -> str:
+def name_in(actor: Actor, ar: str, en: str) -> str:
     return ar if actor.language == "ar" else en
 
 
-async def _customers(session: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, Any]]:
+async def customers_by_id(session: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, Any]]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
@@ -52,13 +52,13 @@ async def _customers(session: AsyncSession, ids: set[int | None]) -> dict[int, d
     return {i: {"id": i, "name": n, "phone": p} for i, n, p in rows.tuples()}
 
 
-async def _products(session: AsyncSession, actor: Actor, ids: set[int]) -> dict[int, dict[str, Any]]:
+async def products_by_id(session: AsyncSession, actor: Actor, ids: set[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     rows = await session.execute(
         select(Product.id, Product.sku, Product.name_ar, Product.name_en).where(Product.id.in_(ids))
     )
-    return {i: {"id": i, "sku": s, "name": _name(actor, ar, en)} for i, s, ar, en in rows.tuples()}
+    return {i: {"id": i, "sku": s, "name": name_in(actor, ar, en)} for i, s, ar, en in rows.tuples()}
 
 
 async def technician_names(session: AsyncSession, actor: Actor, ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -69,7 +69,7 @@ async def technician_names(session: AsyncSession, actor: Actor, ids: set[int]) -
         .join(Employee, Employee.id == Technician.employee_id)
         .where(Technician.id.in_(ids))
     )
-    return {i: {"id": i, "name": _name(actor, ar, en)} for i, ar, en in rows.tuples()}
+    return {i: {"id": i, "name": name_in(actor, ar, en)} for i, ar, en in rows.tuples()}
 
 
 def _since(col: Any, date_from: dt.date | None, date_to: dt.date | None) -> list[Any]:
@@ -143,8 +143,8 @@ async def service_request_list(
         .order_by(Job.start, Job.id)
     ):
         next_jobs.setdefault(j.service_request_id, j)
-    customers = await _customers(session, {s.customer_id for s in requests})
-    products = await _products(session, actor, {s.product_id for s in requests})
+    customers = await customers_by_id(session, {s.customer_id for s in requests})
+    products = await products_by_id(session, actor, {s.product_id for s in requests})
     techs = await technician_names(session, actor, {j.technician_id for j in next_jobs.values()})
     now = utcnow()
     out = []
@@ -231,8 +231,8 @@ async def warranty_list(
         except (KeyError, TypeError, ValueError):
             raise Invalid(details=[field_error("cursor", "does not match this list")]) from None
     rows = list(await session.scalars(stmt.order_by(Warranty.id.desc()).limit(limit + 1)))
-    products = await _products(session, actor, {w.product_id for w in rows})
-    customers = await _customers(session, {w.customer_id for w in rows})
+    products = await products_by_id(session, actor, {w.product_id for w in rows})
+    customers = await customers_by_id(session, {w.customer_id for w in rows})
     return [_warranty_row(w, today, products, customers) for w in rows]
 
 
@@ -240,8 +240,8 @@ async def warranty_detail(session: AsyncSession, actor: Actor, *, warranty_id: i
     """ASO-16: the warranty, its sale, its coverage and its claims (404 WARRANTY_NOT_FOUND)."""
     w = await get_warranty(session, warranty_id=warranty_id)
     months = await session.scalar(select(Product.warranty_months).where(Product.id == w.product_id))
-    products = await _products(session, actor, {w.product_id})
-    customers = await _customers(session, {w.customer_id})
+    products = await products_by_id(session, actor, {w.product_id})
+    customers = await customers_by_id(session, {w.customer_id})
     row = _warranty_row(w, business_today(), products, customers)
     claims = list(
         await session.scalars(
@@ -317,11 +317,11 @@ async def part_list(
         )
     ):
         compatible[part_id].add(prod)
-    products = await _products(session, actor, {p for s in compatible.values() for p in s})
+    products = await products_by_id(session, actor, {p for s in compatible.values() for p in s})
     here: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
     others: dict[int, list[dict[str, Any]]] = defaultdict(list)
     branch_names = {
-        b: _name(actor, ar, en)
+        b: name_in(actor, ar, en)
         for b, ar, en in (await session.execute(select(Branch.id, Branch.name_ar, Branch.name_en))).tuples()
     }
     for part_id, b, on_hand, reserved in await session.execute(
@@ -343,7 +343,7 @@ async def part_list(
             {
                 "id": p.id,
                 "sku": p.sku,
-                "name": _name(actor, p.name_ar, p.name_en),
+                "name": name_in(actor, p.name_ar, p.name_en),
                 "compatible_products": [products[i] for i in sorted(compatible[p.id])],
                 "price": wire(p.price, p.currency),
                 "on_hand": on_hand,
@@ -405,7 +405,7 @@ async def return_list(
     for rid, why in lines:
         if why not in reasons[rid]:
             reasons[rid].append(why)
-    customers = await _customers(session, {r.customer_id for r in rows})
+    customers = await customers_by_id(session, {r.customer_id for r in rows})
     return [
         {
             "id": r.id,

@@ -9,11 +9,11 @@ from pydantic import AwareDatetime, Field
 
 from tsh.bff.apps.aso import ALL_STAFF, ALL_STAFF_SCOPE, DESK, DESK_SCOPE, app
 from tsh.bff.apps.aso.jobs import job_row
-from tsh.bff.apps.aso.views import JobRow, RequestRow
+from tsh.bff.apps.aso.views import JobRow, RequestDetail, RequestRow
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, LongText, Page, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
-from tsh.domain.aftersales import jobs, queries, service_requests
+from tsh.domain.aftersales import documents, jobs, queries, service_requests
 from tsh.domain.aftersales.access import home_branch, reach
 from tsh.domain.inventory.queries import position
 
@@ -65,6 +65,23 @@ async def list_(call: Call, *, query: ListQuery) -> dict[str, Any]:
         overdue_only=query.overdue_only,
     )
     return page(rows, query.limit, lambda r: position(r["created_at"], r["id"]))
+
+
+@app.screen(
+    "ASO-03",
+    "/service-requests/{id}",
+    roles=ALL_STAFF,
+    scope=ALL_STAFF_SCOPE,
+    cache="orders",
+    events=("ServiceRequestChanged", "WarrantyChanged", "PartsChanged"),
+    errors=("SERVICE_REQUEST_NOT_FOUND",),
+    response=RequestDetail,
+    vary_by_language=True,
+)
+async def detail(call: Call, *, id: int) -> dict[str, Any]:
+    """Service request: customer and address, product and serial, warranty, linked order,
+    description, jobs with technician and times, parts reserved and used, charges, notes, timeline."""
+    return await documents.request_detail(call.session, call.actor, request_id=id)
 
 
 class NewRequest(Body):

@@ -9,11 +9,22 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tsh.bff.apps.aso import DESK, DESK_SCOPE, app
-from tsh.bff.apps.aso.views import RefundRow, ReturnRow
+from tsh.bff.apps.aso.views import RefundRow, ReturnDetail, ReturnRow
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Money, MoneyNonNegative, Page, Text, decode_cursor, page
+from tsh.bff.schemas import (
+    Body,
+    Id,
+    LongText,
+    Money,
+    MoneyNonNegative,
+    Page,
+    Qty,
+    Text,
+    decode_cursor,
+    page,
+)
 from tsh.bff.views import Page as PageOf
-from tsh.domain.aftersales import queries, returns
+from tsh.domain.aftersales import desk_returns, documents, queries, returns
 from tsh.domain.aftersales.access import reach
 from tsh.domain.inventory.queries import position
 from tsh.domain.money import wire
@@ -57,6 +68,69 @@ async def list_(call: Call, *, query: ListQuery) -> dict[str, Any]:
         date_to=query.date_to,
     )
     return page(rows, query.limit, lambda r: position(r["created_at"], r["id"]))
+
+
+@app.screen(
+    "ASO-11",
+    "/returns/{id}",
+    roles=DESK,
+    scope=DESK_SCOPE,
+    cache="orders",
+    events=("ReturnChanged", "RefundIssued"),
+    errors=("RETURN_NOT_FOUND",),
+    response=ReturnDetail,
+)
+async def detail(call: Call, *, id: int) -> dict[str, Any]:
+    """Return detail: order lines with delivered, already returned and requested quantities,
+    photos, reasons, conditions, inspection notes, decision, refund."""
+    return await documents.return_detail(call.session, call.actor, return_id=id)
+
+
+class DeskLine(Body):
+    order_line_id: Id
+    qty: Qty
+    reason: Text
+    condition: Literal["sealed", "opened", "damaged"]
+
+
+class DeskReturn(Body):
+    order_id: Id
+    lines: list[DeskLine] = Field(min_length=1, max_length=200)
+    note: LongText | None = None
+    media_ids: list[Id] = Field(default_factory=list, max_length=10)
+    override_window: bool = False
+
+
+@app.action(
+    "ASO-12",
+    "POST",
+    "/returns",
+    roles=DESK,
+    scope=DESK_SCOPE,
+    events=("ReturnChanged",),
+    audit_entity="return",
+    errors=(
+        "ORDER_NOT_FOUND",
+        "RETURN_WINDOW_EXPIRED",
+        "APPROVAL_REQUIRED",
+        "QTY_EXCEEDS_RETURNABLE",
+        "RETURN_ALREADY_OPEN",
+    ),
+    response=ReturnRow,
+)
+async def open_return(call: Call, *, body: DeskReturn) -> Created:
+    """Opens a return on a customer's behalf at the desk."""
+    ret = await desk_returns.open_desk_return(
+        call.session,
+        call.actor,
+        order_id=body.order_id,
+        lines=[desk_returns.DeskLine(ln.order_line_id, ln.qty, ln.reason, ln.condition) for ln in body.lines],
+        note=body.note,
+        media_ids=body.media_ids,
+        override_window=body.override_window,
+    )
+    call.audit("return", ret.id, after={"number": ret.number, "value": str(ret.value)})
+    return Created(await return_row(call, ret.id))
 
 
 class DecisionLine(Body):

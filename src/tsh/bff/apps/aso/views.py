@@ -139,3 +139,122 @@ class RefundRow(View):
     method: Literal["original", "credit_note", "bank_transfer"]
     amount: MoneyOut
     reference: str | None
+
+
+class AddressOut(View):
+    id: RowId
+    label: str
+    text: str
+    lat: float | None
+    lng: float | None
+
+
+class WarrantyRef(View):
+    id: RowId
+    status: Literal["active", "expired", "void"]
+    ends_on: Date
+
+
+class DetailJob(View):
+    id: RowId
+    technician: Named
+    kind: Literal["on_site", "workshop"]
+    start: Timestamp
+    duration_min: int
+    status: Literal["scheduled", "en_route", "on_site", "completed", "cancelled"]
+    outcome: str | None
+    resolution: str | None
+    labour_min: int | None
+    on_site_flagged: bool
+
+
+class PartUse(View):
+    part: ProductRef
+    reserved: int
+    used: int
+
+
+class Charge(View):
+    job_id: RowId
+    amount: MoneyOut
+    invoice_id: int | None
+
+
+class Note(View):
+    at: str | None
+    by: int | None
+    text: str
+
+
+class TimelineEvent(View):
+    at: Timestamp
+    event: str
+    job_id: int | None
+
+
+class RequestDetail(View):
+    id: RowId
+    number: str
+    branch_id: RowId
+    customer: CustomerRef
+    address: AddressOut | None
+    product: ProductRef
+    serial_number: str | None
+    warranty: WarrantyRef | None
+    order_id: int | None
+    type: Literal["repair", "installation", "maintenance", "warranty_repair"]
+    priority: Literal["low", "normal", "high", "urgent"]
+    status: Literal["new", "scheduled", "in_progress", "completed", "closed", "cancelled"]
+    status_reason: str | None
+    description: str
+    sla_due_at: Timestamp
+    preferred_date: Date | None
+    jobs: list[DetailJob]
+    parts: list[PartUse]
+    charges: list[Charge]
+    notes: list[Note]
+    timeline: list[TimelineEvent]
+
+
+class ReturnLineOut(View):
+    order_line_id: RowId
+    sku: str
+    name: str
+    delivered: int
+    returned: int
+    requested: int
+    reason: str | None
+    condition: Literal["sealed", "opened", "damaged"] | None
+    restock: bool | None
+    inspection_note: str | None
+
+
+class DecisionOut(View):
+    at: Timestamp
+    by_id: int | None
+    note: str | None
+    restocking_fee: MoneyOut
+    approved_amount: MoneyOut | None
+
+
+class RefundOut(View):
+    id: RowId
+    number: str
+    method: str
+    amount: MoneyOut
+    at: Timestamp
+
+
+class ReturnDetail(View):
+    id: RowId
+    number: str
+    order_id: RowId
+    customer: CustomerRef
+    channel: Literal["consumer", "desk"]
+    status: Literal["requested", "approved", "rejected", "refunded"]
+    note: str | None
+    media_ids: list[int]
+    value: MoneyOut
+    lines: list[ReturnLineOut]
+    decision: DecisionOut | None
+    refund: RefundOut | None
