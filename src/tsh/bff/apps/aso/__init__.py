@@ -30,6 +30,7 @@ from tsh.bff.apps.aso import (  # noqa: E402  (the modules register on `app`)
     parts,
     requests,
     returns,
+    schedule,
     warranties,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "parts",
     "requests",
     "returns",
+    "schedule",
     "warranties",
 ]

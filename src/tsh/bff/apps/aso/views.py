@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from tsh.bff.views import Date, MoneyOut, Named, RowId, Timestamp, View
 
 
@@ -258,3 +260,53 @@ class ReturnDetail(View):
     lines: list[ReturnLineOut]
     decision: DecisionOut | None
     refund: RefundOut | None
+
+
+class GeoOut(View):
+    lat: float
+    lng: float
+
+
+class ScheduledJob(View):
+    id: RowId
+    service_request_id: RowId
+    number: str
+    type: Literal["repair", "installation", "maintenance", "warranty_repair"]
+    kind: Literal["on_site", "workshop"]
+    status: Literal["scheduled", "en_route", "on_site", "completed"]
+    start: Timestamp
+    end: Timestamp
+    duration_min: int
+    customer: str
+    address: str | None
+    geo: GeoOut | None
+
+
+class Slot(View):
+    start: Timestamp
+    end: Timestamp
+
+
+class ScheduleDay(View):
+    date: Date
+    available: bool
+    unavailable_reason: Literal["day_off", "leave", "inactive"] | None
+    jobs: list[ScheduledJob]
+    free_slots: list[Slot]
+    booked_min: int
+    capacity_min: int
+    load_pct: int
+
+
+class TechnicianSchedule(View):
+    technician: Named
+    skills: list[str]
+    work_start: str
+    work_end: str
+    days: list[ScheduleDay]
+
+
+class Schedule(View):
+    from_: Date = Field(alias="from")
+    to: Date
+    technicians: list[TechnicianSchedule]
