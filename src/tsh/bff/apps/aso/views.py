@@ -310,3 +310,85 @@ class Schedule(View):
     from_: Date = Field(alias="from")
     to: Date
     technicians: list[TechnicianSchedule]
+
+
+class StatusCount(View):
+    status: str
+    count: int
+
+
+class PriorityCount(View):
+    priority: str
+    count: int
+
+
+class OpenRequests(View):
+    total: int
+    by_status: list[StatusCount]
+    by_priority: list[PriorityCount]
+
+
+class TechnicianDay(View):
+    technician: Named
+    jobs: int
+    completed: int
+    booked_min: int
+
+
+class RefundTotals(View):
+    count: int
+    totals: list[MoneyOut]
+
+
+class Dashboard(View):
+    date: Date
+    open_requests: OpenRequests
+    sla_breaches: int
+    todays_jobs: list[TechnicianDay]
+    returns_awaiting_decision: int | None
+    refunds_this_week: RefundTotals | None
+    warranties_expiring_30d: int | None
+    parts_below_reorder: int | None
+
+
+class TechnicianLabour(View):
+    technician: Named
+    jobs_completed: int
+    labour_min: int
+
+
+class PerformanceGroup(View):
+    key: str
+    label: str
+    resolved: int
+    sla_met_pct: float | None
+    first_time_fix_pct: float | None
+
+
+class ReasonCount(View):
+    reason: str
+    returns: int
+    qty: int
+
+
+class ProductCount(View):
+    product: ProductRef
+    returns: int
+    qty: int
+
+
+class Performance(View):
+    from_: Date = Field(alias="from")
+    to: Date
+    requests_opened: int
+    requests_closed: int
+    requests_resolved: int
+    sla_met_pct: float | None
+    first_time_fix_pct: float | None
+    mean_hours_to_resolve: float | None
+    technicians: list[TechnicianLabour]
+    group_by: Literal["technician", "type", "product"]
+    groups: list[PerformanceGroup]
+    returns_by_reason: list[ReasonCount]
+    returns_by_product: list[ProductCount]
+    refunds: RefundTotals
