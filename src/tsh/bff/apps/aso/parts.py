@@ -55,14 +55,14 @@ async def list_(call: Call, *, query: ListQuery) -> dict[str, Any]:
     return page(rows, query.limit, lambda r: {"s": r["sku"]})
 
 
-class PartLine(Body):
+class ReservationLine(Body):
     part_id: Id
     qty: Qty
 
 
 class NewPartRequest(Body):
     job_id: Id
-    lines: list[PartLine] = Field(min_length=1, max_length=50)
+    lines: list[ReservationLine] = Field(min_length=1, max_length=50)
 
 
 @app.action(

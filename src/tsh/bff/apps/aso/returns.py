@@ -86,7 +86,7 @@ async def detail(call: Call, *, id: int) -> dict[str, Any]:
     return await documents.return_detail(call.session, call.actor, return_id=id)
 
 
-class DeskLine(Body):
+class DeskLineIn(Body):
     order_line_id: Id
     qty: Qty
     reason: Text
@@ -95,7 +95,7 @@ class DeskLine(Body):
 
 class DeskReturn(Body):
     order_id: Id
-    lines: list[DeskLine] = Field(min_length=1, max_length=200)
+    lines: list[DeskLineIn] = Field(min_length=1, max_length=200)
     note: LongText | None = None
     media_ids: list[Id] = Field(default_factory=list, max_length=10)
     override_window: bool = False
