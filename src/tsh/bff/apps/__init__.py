@@ -3,6 +3,7 @@
 from tsh.bff.apps import (
     accounting,
     admin,
+    aso,
     consumer,
     hr,
     inventory,
@@ -17,6 +18,7 @@ from tsh.bff.apps import (
 __all__ = [
     "accounting",
     "admin",
+    "aso",
     "consumer",
     "hr",
     "inventory",

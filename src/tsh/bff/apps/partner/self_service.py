@@ -557,7 +557,7 @@ async def invite(call: Call, *, body: Invitation) -> Created:
     )
 
 
-class OrderLineIn(BaseModel):
+class PartnerOrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     product_id: Id
     qty: Qty
@@ -566,7 +566,7 @@ class OrderLineIn(BaseModel):
 class PlaceOrder(Body):
     customer_id: Id
     address_id: Id
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    lines: list[PartnerOrderLineIn] = Field(min_length=1, max_length=100)
     expected_total: Money
     note: LongText | None = None
 
