@@ -7,14 +7,14 @@ from pathlib import Path
 
 from tsh.bff.endpoint_docs import render_markdown
 from tsh.bff.spec import REGISTRY
-from tsh.domain.apps import APPS
+from tsh.domain.apps import APPS, SHARED_GROUPS
 from tsh.main import create_app, load_apps
 
 ENDPOINTS_MD = Path(__file__).resolve().parents[2] / "docs" / "endpoints.md"
 
 
 def _product_specs() -> list:
-    return [s for s in load_apps() if s.app in APPS]
+    return [s for s in load_apps() if s.app in APPS or s.app in SHARED_GROUPS]
 
 
 def test_endpoints_md_is_current() -> None:

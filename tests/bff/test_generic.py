@@ -16,7 +16,7 @@ import pytest
 
 from tests.http import Api, demo
 from tsh.bff.spec import REGISTRY, EndpointSpec
-from tsh.domain.apps import APPS
+from tsh.domain.apps import APPS, SHARED_GROUPS
 from tsh.domain.identity.rbac import ADMIN, ROLE_CODES, STAFF_ROLES
 from tsh.main import load_apps
 
@@ -25,7 +25,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def _product() -> list[EndpointSpec]:
     load_apps()
-    return sorted((s for s in REGISTRY if s.app in APPS), key=lambda s: s.id)
+    return sorted((s for s in REGISTRY if s.app in APPS or s.app in SHARED_GROUPS), key=lambda s: s.id)
 
 
 SPECS = _product()

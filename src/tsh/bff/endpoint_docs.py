@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tsh.bff.spec import EndpointSpec
-from tsh.domain.apps import APPS, ENDPOINT_COUNTS
+from tsh.domain.apps import APPS, ENDPOINT_COUNTS, SHARED_GROUPS
 from tsh.domain.events import CATALOGUE
 from tsh.platform.errors import ERROR_CODES, GENERIC_ERRORS, IDEMPOTENCY_ERRORS
 
@@ -74,7 +74,7 @@ def _endpoint_rows(specs: list[EndpointSpec]) -> list[str]:
 
 
 def render_markdown(registry: Iterable[EndpointSpec]) -> str:
-    specs = [s for s in registry if s.app in APPS]
+    specs = [s for s in registry if s.app in APPS or s.app in SHARED_GROUPS]
     by_app: dict[str, list[EndpointSpec]] = {}
     for spec in specs:
         by_app.setdefault(spec.app, []).append(spec)
@@ -88,8 +88,9 @@ def render_markdown(registry: Iterable[EndpointSpec]) -> str:
         "|---|---|---|",
     ]
     out += [f"| {app} | {len(by_app.get(app, []))} | {ENDPOINT_COUNTS[app]} |" for app in APPS]
-    out.append(f"| all | {len(specs)} | {sum(ENDPOINT_COUNTS.values())} |")
-    for app in APPS:
+    built = sum(1 for s in specs if s.app in APPS)
+    out.append(f"| all | {built} | {sum(ENDPOINT_COUNTS.values())} |")
+    for app in (*APPS, *SHARED_GROUPS):
         if app in by_app:
             out += ["", f"## {app}", "", *_endpoint_rows(by_app[app])]
 

@@ -34,5 +34,10 @@ ENDPOINT_COUNTS: dict[AppName, int] = {
 SEGMENTS: dict[AppName, str | None] = {app: (None if app == "consumer" else app) for app in APPS}
 
 
+# Endpoint groups every app shares, outside the 239 app rows (docs/contract/mobile.md: delta sync);
+# mounted directly under /api/bff/mobile. Documented and tested generically like the apps.
+SHARED_GROUPS: tuple[str, ...] = ("mobile",)
+
+
 def is_app(name: str | None) -> bool:
     return name in APPS
