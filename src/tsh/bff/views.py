@@ -24,6 +24,8 @@ DecimalText = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["5.00"]
 Timestamp = AwareDatetime
 Date = dt.date
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# A product's specification sheet as catalogued: a label and a text, a count or a yes/no.
+ProductSpecs = dict[str, str | int | float | bool]
 
 
 class View(BaseModel):

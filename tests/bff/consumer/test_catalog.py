@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from tests.bff.consumer.conftest import BASE, Consumer, ok, stocked_products
 from tsh.domain.catalog.models import Product
-from tsh.domain.catalog.queries import product_cards
+from tsh.domain.catalog.queries import listed_products, product_cards
 from tsh.platform.db.base import utcnow
 from tsh.platform.events import DomainEvent
 
@@ -115,6 +115,20 @@ async def test_product_page_cached_and_invalidated_by_price_change(client, ctx, 
             )
             await s.commit()
         await ctx.bus.publish([DomainEvent("ProductChanged")])
+
+
+async def test_product_page_keeps_counts_and_yes_no_specs(client, ctx, c1: Consumer, h1) -> None:
+    """A TV's sheet says `smart_tv: true, hdmi_ports: 3`; the page must answer them as typed, not
+    fail its response model (which it did while specs were declared as text only)."""
+    async with ctx.db.session() as s:
+        listed = (
+            await s.execute(
+                listed_products(c1.serving, utcnow()).with_only_columns(Product.id, Product.specs)
+            )
+        ).all()
+    pid, specs = next((i, sp) for i, sp in listed if any(not isinstance(v, str) for v in (sp or {}).values()))
+    data = await ok(await client.get(f"{BASE}/products/{pid}", headers=h1))
+    assert data["specs"] == specs
 
 
 async def test_admin_without_customer_record_gets_profile_missing(client, auth) -> None:

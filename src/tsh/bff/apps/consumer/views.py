@@ -20,6 +20,7 @@ from tsh.bff.views import (
     OrderStatus,
     Page,
     PaymentMethod,
+    ProductSpecs,
     RefundMethod,
     RowId,
     Timestamp,
@@ -162,7 +163,7 @@ class ConProductPage(View):
     brand: str | None
     category_id: RowId
     images: list[str]
-    specs: dict[str, str]
+    specs: ProductSpecs
     price: MoneyOut
     promo_price: MoneyOut | None
     promotion: ConPromotionBrief | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
+from tsh.bff.views import Date, MoneyOut, ProductSpecs, RowId, Timestamp, View
 
 
 class HoldReason(View):
@@ -252,7 +252,7 @@ class Purchase(View):
 
 class CatalogProduct(CatalogCard):
     description: str | None
-    specs: dict[str, object]
+    specs: ProductSpecs
     images: list[str]
     warranty_months: int
     last_purchases: list[Purchase]
