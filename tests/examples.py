@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-Kind = Literal["str", "int", "id", "money", "decimal", "bool"]
+Kind = Literal["str", "date", "int", "id", "money", "decimal", "bool"]
 Path = tuple[str | int, ...]
 MAX_ID = 2**31 - 1
 # Values tried, in order, for a string with a pattern (phones, codes, colours…).
@@ -78,7 +78,7 @@ class _Walker:
         if "enum" in node or "const" in node:
             return node["enum"][0] if "enum" in node else node["const"]
         if kind == "string":
-            self.leaves.append(Leaf(path, "str"))
+            self.leaves.append(Leaf(path, "date" if node.get("format") in ("date", "date-time") else "str"))
             return _string(node)
         if kind == "integer":
             lowest = node.get("minimum", node.get("ge", 0))

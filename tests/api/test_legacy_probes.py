@@ -47,6 +47,7 @@ BAD_VALUES: dict[str, tuple[Any, ...]] = {
     "bool": ("true", 1),
     "money": ("NaN", "Infinity", "1e300", "abc"),
     "decimal": ("NaN", "Infinity", 1e300, "abc", {"amount": 1}, "-Infinity"),
+    "date": ("0", "1700000000", "2026/12/01"),
 }
 
 

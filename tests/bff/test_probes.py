@@ -12,6 +12,7 @@ actions, that nothing ran (no audit row of the endpoint appeared).
 - a NUL in any string field, "1"/true in an integer, "1"/true/2^31 in an id, "true" in a boolean,
   "NaN"/"Infinity"/"1e300"/"abc" in an amount → 422 naming the field
 - in a query: ids `2147483648`/`１`/`1.0`, non-integers, a NUL in text → 422 naming the parameter
+- a date or time that is not ISO 8601 text (`0`, `1700000000`) → 422, in a body and in a query
 - a first request refused with 422 is the answer kept for its Idempotency-Key: same body → replay,
   another body → 422 IDEMPOTENCY_KEY_REUSED
 """
@@ -49,6 +50,8 @@ BAD_VALUES: dict[str, tuple[Any, ...]] = {
     "bool": ("true", 1),
     "money": ("NaN", "Infinity", "1e300", "abc"),
     "decimal": ("NaN", "Infinity", "1e300", "abc"),
+    # Seconds since 1970 are no ISO date, though pydantic would read them as one.
+    "date": ("0", "1700000000", "2026/12/01"),
 }
 # Query strings are text: the same rules, as a client would put them in a URL.
 BAD_QUERY: dict[str, tuple[str, ...]] = {
@@ -56,6 +59,7 @@ BAD_QUERY: dict[str, tuple[str, ...]] = {
     "int": ("1.5", "abc", "9" * 30),
     "decimal": ("NaN", "Infinity", "1e300", "abc"),
     "bool": ("maybe",),
+    "date": ("0", "1700000000", "2026/12/01"),
 }
 
 

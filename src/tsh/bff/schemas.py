@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 import orjson
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,19 +28,47 @@ from pydantic_core import PydanticCustomError
 
 from tsh.domain.money import Currency, has_valid_places
 from tsh.platform.errors import Invalid
+from tsh.platform.http.dates import ISO_TEXT
+from tsh.platform.http.dates import DateIn as DateIn  # re-exported: the input types live here
+from tsh.platform.http.dates import DateTimeIn as DateTimeIn
 from tsh.platform.http.ids import RowIdIn
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real order, below NUMERIC(18, 2)
 
 
-class Body(BaseModel):
+def _iso_only(annotation: Any, metadata: Iterable[Any] = ()) -> bool:
+    """Whether every date or time inside `annotation` is a DateIn / DateTimeIn."""
+    if any(m is ISO_TEXT for m in metadata):
+        return True
+    if get_origin(annotation) is Annotated:
+        return _iso_only(get_args(annotation)[0], annotation.__metadata__)
+    if isinstance(annotation, type) and issubclass(annotation, dt.date | AwareDatetime):
+        return False
+    return all(_iso_only(arg) for arg in get_args(annotation))
+
+
+class _Input(BaseModel):
+    """Every body and query: a date or time field must be DateIn / DateTimeIn (checked when the
+    class is defined, so an endpoint added later cannot forget it)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            if not _iso_only(field.annotation, field.metadata):
+                raise TypeError(
+                    f"{cls.__qualname__}.{name}: dates and times of inputs are DateIn / DateTimeIn"
+                )
+
+
+class Body(_Input):
     """Request bodies: unknown fields are refused (422), strings are stripped, and scalars are
     strict (a quantity is a JSON integer: "1", true or 1.0 are 422; a string is a JSON string)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
-class Query(BaseModel):
+class Query(_Input):
     """Query parameters: unknown parameters are refused (422)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -13,11 +13,12 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, String, TypeDecorator, inspect
 from sqlalchemy.sql.schema import Column
 
+from tsh.platform.http.dates import DateIn, DateTimeIn
 from tsh.platform.http.ids import RowIdIn
 
 SYSTEM = frozenset({"id", "created_at", "updated_at", "version"})
@@ -41,7 +42,9 @@ def python_type(column: Column[Any]) -> Any:
         kind: Any = col_type.python_type
     except NotImplementedError:
         return Any
-    return AwareDatetime if kind is dt.datetime else kind
+    if kind is dt.datetime:
+        return DateTimeIn
+    return DateIn if kind is dt.date else kind
 
 
 def _field(column: Column[Any], *, required: bool, choice: Sequence[Any] | None) -> tuple[Any, Any]:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -16,6 +16,7 @@ from tsh.api.legacy.http import client_ip, path_id, principal_of, request_id, ru
 from tsh.api.legacy.resource import Resource, load_scoped, render
 from tsh.domain.catalog.models import PriceListItem, Product
 from tsh.platform.errors import Invalid, field_error
+from tsh.platform.http.dates import DateTimeIn
 from tsh.platform.http.ids import RowIdIn
 from tsh.platform.http.validation import parse_json_body
 
@@ -25,8 +26,8 @@ class ItemIn(BaseModel):
     product_id: RowIdIn
     min_qty: int = Field(1, ge=1, le=1_000_000)
     unit_price: Decimal = Field(ge=0, le=Decimal("1e13"), decimal_places=2)
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
+    valid_from: DateTimeIn | None = None
+    valid_to: DateTimeIn | None = None
 
 
 class ItemsBody(BaseModel):

@@ -7,11 +7,10 @@ events; the caller's unit of work commits or rolls the whole command back.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.api.legacy.resource import Command
@@ -25,6 +24,7 @@ from tsh.domain.sales import collections, consumer_payments, fulfilment, payouts
 from tsh.domain.wholesale import credit
 from tsh.platform.auth.principal import Principal
 from tsh.platform.errors import Forbidden, Invalid, field_error
+from tsh.platform.http.dates import DateIn, DateTimeIn
 from tsh.platform.http.ids import RowIdIn
 
 MAX_AMOUNT = Decimal("1e15")
@@ -127,7 +127,7 @@ class EntryLine(Strict):
 
 
 class NewEntry(Strict):
-    date: dt.date
+    date: DateIn
     memo: str = Field(min_length=1, max_length=500)
     currency: Currency
     exchange_rate: Decimal | None = Field(None, gt=0, le=Decimal("1e9"), decimal_places=6)
@@ -198,7 +198,7 @@ async def update_threat(session: AsyncSession, principal: Principal, row: Any, b
 
 class NewRate(Strict):
     rate: Decimal = Field(gt=0, le=Decimal("1e9"), decimal_places=6)  # IQD per 1 USD
-    effective_from: AwareDatetime | None = None
+    effective_from: DateTimeIn | None = None
     confirm: bool = False
 
 

@@ -42,4 +42,7 @@ def _id_input(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-RowIdIn = Annotated[int, BeforeValidator(_id_input), Field(gt=0, le=MAX_ROW_ID)]
+# The bounds come before the validator so that the JSON schema shows them as `minimum`/`maximum`
+# (the other order rendered pydantic's own `gt`/`le`, which no JSON Schema tool knows); the
+# before-validator still runs first.
+RowIdIn = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_id_input)]

@@ -32,9 +32,29 @@ def id_parameter(name: str) -> dict[str, Any]:
     }
 
 
+# How pydantic renders a Decimal input (`DecimalIn` and the types built on it).
+_PYDANTIC_DECIMAL = [{"type": "number"}, {"type": "string"}]
+_BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _decimal_input(node: dict[str, Any]) -> None:
+    """Say what a decimal input takes: an integer or a decimal string, never a float (a float has
+    already lost digits), with its bounds as JSON Schema keywords. Pydantic renders it as
+    `number | string` with its own `ge`/`le`, which no generator or fuzzer understands."""
+    bounds = {_BOUNDS[k]: node.pop(k) for k in list(node) if k in _BOUNDS}
+    numeric = {k: float(v) if isinstance(v, str) else v for k, v in bounds.items()}
+    unsigned = numeric.get("minimum", -1) >= 0 or numeric.get("exclusiveMinimum", -1) >= 0
+    text: dict[str, Any] = {"type": "string", "pattern": r"^\d+(\.\d+)?$" if unsigned else r"^-?\d+(\.\d+)?$"}
+    if bounds:
+        text["description"] = "a decimal within " + ", ".join(f"{k} {v}" for k, v in bounds.items())
+    node["anyOf"] = [{"type": "integer", **numeric}, text]
+
+
 def _hoist(node: Any, defs: dict[str, Any]) -> Any:
     """Move nested `$defs` into `defs` and point `#/$defs/X` references at the components."""
     if isinstance(node, dict):
+        if node.get("anyOf") == _PYDANTIC_DECIMAL:
+            _decimal_input(node)
         for name, schema in (node.pop("$defs", None) or {}).items():
             schema = _hoist(schema, defs)
             if defs.setdefault(name, schema) != schema:

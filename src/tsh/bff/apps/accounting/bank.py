@@ -3,7 +3,6 @@ ACC-20 matches, ACC-21 undo a match, ACC-22 close a reconciliation."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -11,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import MAX_AMOUNT, Body, DecimalIn, Id, Page, decode_cursor, encode_cursor
+from tsh.bff.schemas import MAX_AMOUNT, Body, DateIn, DecimalIn, Id, Page, decode_cursor, encode_cursor
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
 from tsh.domain.finance.bank import (
     NewStatementLine,
@@ -102,9 +101,8 @@ async def bank_accounts(call: Call) -> dict[str, Any]:
     return {"items": await bank_account_rows(call.session, today=business_today())}
 
 
-class StatementLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    date: date
+class StatementLineIn(Body):
+    date: DateIn
     amount: SignedMoney
     description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
@@ -144,7 +142,7 @@ async def import_statement(call: Call, *, body: StatementImport, id: int) -> Cre
 
 
 class WorkspaceQuery(Page):
-    to: date | None = None
+    to: DateIn | None = None
 
 
 class StatementRow(View):
@@ -295,7 +293,7 @@ async def unmatch(call: Call, *, id: int) -> dict[str, Any]:
 
 
 class ClosureBody(Body):
-    statement_date: date
+    statement_date: DateIn
     statement_balance: SignedMoney
 
 

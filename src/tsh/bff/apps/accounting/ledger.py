@@ -3,7 +3,6 @@ ACC-08 manual entry, ACC-09 reversal."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -11,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.accounting import ACCOUNTANT, Amount, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, DecimalIn, Id, Page, Query, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, DecimalIn, Id, Page, Query, Text, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOut
 from tsh.domain.accounting import posting
@@ -63,7 +62,7 @@ class ChartView(View):
 class ChartQuery(Query):
     type: AccountType | None = None
     include_inactive: bool = False
-    as_of: date | None = None
+    as_of: DateIn | None = None
 
 
 @app.screen(
@@ -226,8 +225,8 @@ async def change_account(call: Call, *, body: AccountChanges, id: int) -> dict[s
 
 
 class JournalQuery(Page):
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
     journal: JournalCode | None = None
     source_type: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,30}$")] | None = None
     account_id: Id | None = None
@@ -329,7 +328,7 @@ class EntryLineIn(Body):
 
 
 class NewEntry(Body):
-    date: date
+    date: DateIn
     memo: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     currency: Currency
     exchange_rate: Annotated[DecimalIn, Field(gt=0, le=1_000_000)] | None = None
@@ -393,7 +392,7 @@ async def post(call: Call, *, body: NewEntry) -> Created:
 
 
 class Reversal(Body):
-    date: date
+    date: DateIn
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -10,7 +9,7 @@ from pydantic import Field
 
 from tsh.bff.apps.accounting import ACCOUNTANT, ALL_OR_BRANCH, READERS, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, Money, Page, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, Money, Page, Text, decode_cursor, page
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
 from tsh.domain.finance.receivables import aged_receivables, office_payment, payment_row
 
@@ -18,7 +17,7 @@ Currency = Literal["IQD", "USD"]
 
 
 class AgingQuery(Page):
-    as_of: date
+    as_of: DateIn
     customer_type: Literal["consumer", "retail_shop", "wholesale"] | None = None
     salesperson_id: Id | None = None
     branch_id: Id | None = None
@@ -95,7 +94,7 @@ class OfficePayment(Body):
     amount: Money
     method: Literal["cash", "cheque", "bank_transfer"]
     deposit_account_id: Id
-    received_on: date
+    received_on: DateIn
     reference: Text | None = None
     allocations: list[AllocationIn] | None = Field(default=None, max_length=100)
 

@@ -3,7 +3,6 @@ ACC-12 balance sheet, ACC-13 income statement, ACC-14 cash flow."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -11,7 +10,7 @@ from pydantic import Field
 from tsh.bff.apps.accounting import ACCOUNTANT, ALL_OR_BRANCH, READERS, app
 from tsh.bff.apps.accounting.ledger import AccountType, Currency, FlowClass
 from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Page, Query, decode_cursor, encode_cursor
+from tsh.bff.schemas import DateIn, Id, Page, Query, decode_cursor, encode_cursor
 from tsh.bff.views import Date, DecimalText, MoneyOut, RowId, View
 from tsh.domain.finance.dashboard import dashboard as dashboard_figures
 from tsh.domain.finance.reports import (
@@ -90,8 +89,8 @@ async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
 
 class LedgerQuery(Page):
     account_id: Id
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     branch_id: Id | None = None
     currency: Currency | None = None
 
@@ -166,7 +165,7 @@ async def general_ledger(call: Call, *, query: LedgerQuery) -> dict[str, Any]:
 
 
 class TrialQuery(Query):
-    as_of: date
+    as_of: DateIn
     branch_id: Id | None = None
     level: int | None = Field(default=None, ge=1, le=5)
 
@@ -212,8 +211,8 @@ async def trial_balance(call: Call, *, query: TrialQuery) -> dict[str, Any]:
 
 
 class SheetQuery(Query):
-    as_of: date
-    compare_to: date | None = None
+    as_of: DateIn
+    compare_to: DateIn | None = None
     branch_id: Id | None = None
     currency: Literal["base", "IQD", "USD"] = "base"
 
@@ -267,10 +266,10 @@ async def balance_sheet(call: Call, *, query: SheetQuery) -> dict[str, Any]:
 
 
 class IncomeQuery(Query):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
-    compare_from: date | None = None
-    compare_to: date | None = None
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
+    compare_from: DateIn | None = None
+    compare_to: DateIn | None = None
     branch_id: Id | None = None
 
 
@@ -328,8 +327,8 @@ async def income_statement(call: Call, *, query: IncomeQuery) -> dict[str, Any]:
 
 
 class CashFlowQuery(Query):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     branch_id: Id | None = None
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, DecimalIn, LongText, Page, Query, decode_cursor, page
+from tsh.bff.schemas import Body, DateTimeIn, DecimalIn, LongText, Page, Query, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
 from tsh.domain.accounting.rates import set_rate
 from tsh.domain.finance.closing import close_period
@@ -55,8 +55,8 @@ async def tax_codes(call: Call) -> dict[str, Any]:
 
 
 class RatesQuery(Page):
-    date_from: AwareDatetime | None = Field(default=None, alias="from")
-    date_to: AwareDatetime | None = Field(default=None, alias="to")
+    date_from: DateTimeIn | None = Field(default=None, alias="from")
+    date_to: DateTimeIn | None = Field(default=None, alias="to")
 
 
 class RateRow(View):
@@ -104,7 +104,7 @@ class NewRate(Body):
     rate: Annotated[
         DecimalIn, Field(gt=0, le=1_000_000, max_digits=18, decimal_places=6, allow_inf_nan=False)
     ]
-    effective_from: AwareDatetime | None = None
+    effective_from: DateTimeIn | None = None
     confirm: bool = False
 
 

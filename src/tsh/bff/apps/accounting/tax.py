@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -10,7 +9,7 @@ from pydantic import Field, StringConstraints
 from tsh.bff.apps.accounting import ACCOUNTANT, app
 from tsh.bff.apps.accounting.setup import TaxRateRow
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, DecimalIn, Id, Query, Text
+from tsh.bff.schemas import Body, DateIn, DecimalIn, Id, Query, Text
 from tsh.bff.views import Date, MoneyOut, RowId, Timestamp, View
 from tsh.domain.finance.queries import tax_rates
 from tsh.domain.finance.tax import create_rate_version, file_return, tax_summary
@@ -22,7 +21,7 @@ class NewTaxRate(Body):
     # Percent as a decimal string; the range is the service's rule (422 RATE_OUT_OF_RANGE).
     rate: Annotated[DecimalIn, Field(max_digits=9, decimal_places=3)]
     kind: Literal["sales", "purchase"]
-    effective_from: date
+    effective_from: DateIn
     account_id: Id
 
 
@@ -46,8 +45,8 @@ async def new_tax_rate(call: Call, *, body: NewTaxRate) -> Created:
 
 
 class TaxQuery(Query):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     branch_id: Id | None = None
 
 
@@ -108,8 +107,8 @@ async def tax_report(call: Call, *, query: TaxQuery) -> dict[str, Any]:
 
 
 class NewReturn(Body):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     reference: Text | None = None
 
 

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from tsh.bff.apps.admin import ADMINS, app
 from tsh.bff.call import Call
-from tsh.bff.schemas import Body, Id, Page, Query, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, Page, Query, decode_cursor, page
 from tsh.bff.spec import CACHE_TTL_S, REGISTRY
 from tsh.bff.views import Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
@@ -116,8 +116,8 @@ class ActivityQuery(Page):
     action: str | None = Field(default=None, min_length=1, max_length=64)
     entity_type: str | None = Field(default=None, min_length=1, max_length=64)
     entity_id: Id | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 class ActivityRow(View):
@@ -292,8 +292,8 @@ MAX_USAGE_DAYS = 31
 
 
 class UsageQuery(Query):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     # The request log also counts the auth and legacy APIs under these two names.
     app: Literal[(*APPS, "auth", "legacy")] | None = None  # type: ignore[valid-type]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.aso import ALL_STAFF, ALL_STAFF_SCOPE, FIELD, FIELD_SCOPE, app
 from tsh.bff.apps.aso.views import JobRow
 from tsh.bff.call import Call
-from tsh.bff.schemas import Body, Geo, Id, LongText, MoneyNonNegative, Qty, Text
+from tsh.bff.schemas import Body, DateTimeIn, Geo, Id, LongText, MoneyNonNegative, Qty, Text
 from tsh.domain.aftersales import jobs
 from tsh.domain.aftersales.access import reach
 from tsh.domain.money import wire
@@ -40,7 +40,7 @@ def _geo(geo: Geo | None) -> tuple[float, float, float | None] | None:
 
 
 class JobChange(Body):
-    start: AwareDatetime | None = None
+    start: DateTimeIn | None = None
     duration_min: int | None = Field(default=None, strict=True, gt=0, le=720)
     technician_id: Id | None = None
     status: Literal["en_route", "on_site", "cancelled"] | None = None

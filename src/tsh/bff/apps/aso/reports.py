@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,12 +9,12 @@ from pydantic import Field
 from tsh.bff.apps.aso import ALL_STAFF, ALL_STAFF_SCOPE, DESK, DESK_SCOPE, app
 from tsh.bff.apps.aso.views import Dashboard, Performance
 from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Query
+from tsh.bff.schemas import DateIn, Id, Query
 from tsh.domain.aftersales import reports
 
 
 class DashboardQuery(Query):
-    date: dt.date | None = None
+    date: DateIn | None = None
 
 
 @app.screen(
@@ -36,8 +35,8 @@ async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
 
 
 class PerformanceQuery(Query):
-    date_from: dt.date = Field(alias="from")
-    date_to: dt.date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     technician_id: Id | None = None
     group_by: Literal["technician", "type", "product"] = "technician"
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.aso import ALL_STAFF, ALL_STAFF_SCOPE, DESK, DESK_SCOPE, app
 from tsh.bff.apps.aso.jobs import job_row
 from tsh.bff.apps.aso.views import JobRow, RequestDetail, RequestRow
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Page, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, DateTimeIn, Id, LongText, Page, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.aftersales import documents, jobs, queries, service_requests
 from tsh.domain.aftersales.access import home_branch, reach
@@ -27,8 +26,8 @@ class ListQuery(Page):
     technician_id: Id | None = None
     customer_id: Id | None = None
     q: str | None = Field(default=None, min_length=1, max_length=100)
-    date_from: dt.date | None = Field(default=None, alias="from")
-    date_to: dt.date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
     overdue_only: bool = False
 
 
@@ -93,7 +92,7 @@ class NewRequest(Body):
     priority: Priority
     description: LongText = Field(min_length=1)
     address_id: Id | None = None
-    preferred_date: dt.date | None = None
+    preferred_date: DateIn | None = None
     media_ids: list[Id] = Field(default_factory=list, max_length=10)
 
 
@@ -168,7 +167,7 @@ async def update(call: Call, *, id: int, body: RequestChange) -> dict[str, Any]:
 
 class NewJob(Body):
     technician_id: Id
-    start: AwareDatetime
+    start: DateTimeIn
     duration_min: int = Field(strict=True, gt=0, le=720)
     kind: Literal["on_site", "workshop"]
     note: LongText | None = None

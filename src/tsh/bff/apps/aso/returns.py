@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,6 +12,7 @@ from tsh.bff.apps.aso.views import RefundRow, ReturnDetail, ReturnRow
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import (
     Body,
+    DateIn,
     Id,
     LongText,
     Money,
@@ -35,8 +35,8 @@ class ListQuery(Page):
     reason: str | None = Field(default=None, min_length=1, max_length=100)
     customer_id: Id | None = None
     channel: Literal["consumer", "desk"] | None = None
-    date_from: dt.date | None = Field(default=None, alias="from")
-    date_to: dt.date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 async def return_row(call: Call, return_id: int) -> dict[str, Any]:

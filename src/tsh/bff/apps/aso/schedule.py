@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,13 +9,13 @@ from pydantic import Field
 from tsh.bff.apps.aso import ALL_STAFF, ALL_STAFF_SCOPE, app
 from tsh.bff.apps.aso.views import Schedule
 from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Query
+from tsh.bff.schemas import DateIn, Id, Query
 from tsh.domain.aftersales.schedule import technician_schedule
 
 
 class ScheduleQuery(Query):
-    date_from: dt.date = Field(alias="from")
-    date_to: dt.date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     technician_id: Id | None = None
     skill: Literal["repair", "installation", "maintenance"] | None = None
 

@@ -7,7 +7,6 @@ commits in its own unit of work and invalidates through its events before the ca
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -24,7 +23,7 @@ from tsh.bff.apps.consumer.common import (
 )
 from tsh.bff.apps.consumer.views import ConOrder, ConOrderRow, ConReorder, ConReturnRequested
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, Page
+from tsh.bff.schemas import Body, DateIn, Id, Page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.sales import checkout, consumer_orders, consumer_payments
 from tsh.platform.db.uow import unit_of_work
@@ -32,8 +31,8 @@ from tsh.platform.db.uow import unit_of_work
 
 class OrdersQuery(Page):
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled"] | None = None
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: DateIn | None = Field(default=None, alias="from")
+    to: DateIn | None = None
 
 
 class Cancellation(Body):

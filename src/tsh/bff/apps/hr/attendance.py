@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.hr import EVERYONE, EVERYONE_SCOPES, MANAGER_SCOPES, MANAGERS, app
 from tsh.bff.apps.hr.views import AttendanceStatus, Person
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Geo, Id, LongText, Page, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, DateTimeIn, Geo, Id, LongText, Page, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
 from tsh.domain.hr.attendance import correct_attendance, record_own_attendance
 from tsh.domain.hr.attendance_views import attendance_records, today_board
@@ -61,7 +60,7 @@ def _record(employee: Any, r: Any) -> dict[str, Any]:
 class CheckIn(Body):
     type: Literal["check_in", "check_out"]
     geo: Geo
-    device_time: AwareDatetime
+    device_time: DateTimeIn
     media_id: Id | None = None
 
 
@@ -101,8 +100,8 @@ async def check(call: Call, *, body: CheckIn) -> Created:
 
 
 class RecordsQuery(Page):
-    date_from: dt.date = Field(alias="from")
-    date_to: dt.date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     employee_id: Id | None = None
     department_id: Id | None = None
     status: AttendanceStatus | None = None
@@ -209,9 +208,9 @@ async def today(call: Call, *, query: BoardQuery) -> dict[str, Any]:
 
 class Correction(Body):
     employee_id: Id
-    date: dt.date
-    check_in_at: AwareDatetime | None = None
-    check_out_at: AwareDatetime | None = None
+    date: DateIn
+    check_in_at: DateTimeIn | None = None
+    check_out_at: DateTimeIn | None = None
     status: AttendanceStatus | None = None
     reason: LongText = Field(min_length=1)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,7 +9,7 @@ from pydantic import Field
 from tsh.bff.apps.hr import EVERYONE, EVERYONE_SCOPES, app
 from tsh.bff.apps.hr.views import Balance, LeaveStatus, LeaveType, Person
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Page, Query, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, LongText, Page, Query, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
 from tsh.domain.hr.leave_views import (
     leave_balances,
@@ -26,8 +25,8 @@ class LeaveQuery(Page):
     status: LeaveStatus | None = None
     type: LeaveType | None = None
     employee_id: Id | None = None
-    date_from: dt.date | None = Field(default=None, alias="from")
-    date_to: dt.date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 class LeaveRow(View):
@@ -79,8 +78,8 @@ async def requests(call: Call, *, query: LeaveQuery) -> dict[str, Any]:
 
 class NewLeave(Body):
     type: LeaveType
-    date_from: dt.date = Field(alias="from")
-    date_to: dt.date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     half_day: bool = False
     reason: LongText | None = None
     media_id: Id | None = None

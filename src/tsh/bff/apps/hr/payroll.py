@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import Field
@@ -10,7 +9,7 @@ from pydantic import Field
 from tsh.bff.apps.hr import PAYROLL, app
 from tsh.bff.apps.hr.views import PayslipSummary, Person, RunStatus, RunSummary
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Page, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, LongText, Page, decode_cursor, page
 from tsh.bff.views import Currency, DecimalText, MoneyOut, Named, RowId, View
 from tsh.domain.hr.payroll import approve_run, calculate_run, pay_run
 from tsh.domain.hr.payroll_views import payroll_runs, payslip, payslips, run_detail, run_view
@@ -170,7 +169,7 @@ class PayAccount(Body):
 
 
 class Payment(Body):
-    paid_on: dt.date
+    paid_on: DateIn
     accounts: list[PayAccount] = Field(min_length=1, max_length=2)
     reference: str | None = Field(default=None, max_length=100)
 

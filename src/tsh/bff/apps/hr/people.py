@@ -12,6 +12,7 @@ from tsh.bff.apps.hr.views import Balance, LeaveSummary, PayslipSummary, Person,
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import (
     Body,
+    DateIn,
     Id,
     LongText,
     MoneyNonNegative,
@@ -292,7 +293,7 @@ class Hire(Body):
     branch_id: Id
     job_title: str = Field(min_length=1, max_length=100)
     manager_id: Id | None = None
-    hire_date: dt.date
+    hire_date: DateIn
     base_salary: MoneyNonNegative
     field_staff: bool = False
     work_schedule: WorkSchedule | None = None
@@ -359,12 +360,12 @@ class Change(Body):
     job_title: str | None = Field(default=None, min_length=1, max_length=100)
     manager_id: Id | None = None
     base_salary: MoneyNonNegative | None = None
-    salary_effective_from: dt.date | None = None
+    salary_effective_from: DateIn | None = None
     field_staff: bool | None = None
     work_schedule: WorkSchedule | None = None
     annual_leave_days: int | None = Field(default=None, ge=0, le=60)
     status: Literal["terminated"] | None = None
-    termination_date: dt.date | None = None
+    termination_date: DateIn | None = None
     termination_reason: LongText | None = None
 
 

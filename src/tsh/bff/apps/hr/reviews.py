@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,7 +9,7 @@ from pydantic import Field
 from tsh.bff.apps.hr import EVERYONE, EVERYONE_SCOPES, app
 from tsh.bff.apps.hr.views import Person, ReviewStatus
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Page, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, LongText, Page, Text, decode_cursor, page
 from tsh.bff.views import Date, DecimalText, Named, RowId, Timestamp, View
 from tsh.domain.hr.review_views import cycle_view, review, review_count, reviews
 from tsh.domain.hr.reviews import open_cycle, save_review
@@ -25,11 +24,11 @@ class Criterion(Body):
 
 class NewCycle(Body):
     name: Text
-    period_from: dt.date
-    period_to: dt.date
+    period_from: DateIn
+    period_to: DateIn
     criteria: list[Criterion] = Field(min_length=1, max_length=20)
-    self_due: dt.date
-    manager_due: dt.date
+    self_due: DateIn
+    manager_due: DateIn
     department_id: Id | None = None
     branch_id: Id | None = None
 

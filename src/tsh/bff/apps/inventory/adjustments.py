@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,7 +9,7 @@ from pydantic import Field
 from tsh.bff.apps.inventory import MANAGER_SCOPE, MANAGERS, STAFF, STAFF_SCOPE, app
 from tsh.bff.apps.inventory.views import AdjustmentRow
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Page, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, LongText, Page, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.inventory import commands, documents, queries
 
@@ -19,8 +18,8 @@ class ListQuery(Page):
     warehouse_id: Id | None = None
     reason: Literal["damage", "loss", "found", "expiry", "correction", "count"] | None = None
     source: Literal["manual", "count"] | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 @app.screen(

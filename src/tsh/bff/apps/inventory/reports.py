@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from tsh.bff.apps.inventory import REPORTER_SCOPE, REPORTERS, app
 from tsh.bff.apps.inventory.views import Aging, Valuation
 from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Page, Query, decode_cursor, page
+from tsh.bff.schemas import DateIn, Id, Page, Query, decode_cursor, page
 from tsh.domain.inventory import reports
 
 
 class ValuationQuery(Query):
-    as_of: date | None = None
+    as_of: DateIn | None = None
     warehouse_id: Id | None = None
     category_id: Id | None = None
     group_by: Literal["warehouse", "category", "product"] = "warehouse"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,7 +9,7 @@ from pydantic import Field
 from tsh.bff.apps.inventory import MANAGER_SCOPE, MANAGERS, STAFF, STAFF_SCOPE, app
 from tsh.bff.apps.inventory.views import Dashboard, Movement, StockCard, StockRow, Suggestion
 from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Page, Query, Text, decode_cursor, page
+from tsh.bff.schemas import DateIn, Id, Page, Query, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.inventory import queries, reports
 
@@ -94,8 +93,8 @@ class MovementsQuery(Page):
         ]
         | None
     ) = None  # fmt: skip
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 @app.screen(

@@ -3,7 +3,6 @@ INV-11 cancellation."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -11,7 +10,7 @@ from pydantic import Field
 from tsh.bff.apps.inventory import MOVER_SCOPE, MOVERS, STAFF, STAFF_SCOPE, app
 from tsh.bff.apps.inventory.views import TransferDetail, TransferRow
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Page, Qty, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, LongText, Page, Qty, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.inventory import commands, documents, queries
 
@@ -23,8 +22,8 @@ class ListQuery(Page):
     from_warehouse_id: Id | None = None
     to_warehouse_id: Id | None = None
     direction: Literal["in", "out"] | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 @app.screen(

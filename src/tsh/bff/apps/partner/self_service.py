@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.partner import PARTNER, app
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Geo, Id, LongText, Money, Page, Phone, Qty, Query, Text, decode_cursor, page
+from tsh.bff.schemas import (
+    Body,
+    DateIn,
+    Geo,
+    Id,
+    LongText,
+    Money,
+    Page,
+    Phone,
+    Qty,
+    Query,
+    Text,
+    decode_cursor,
+    page,
+)
 from tsh.bff.views import DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
 from tsh.domain.partners import catalog as partner_catalog
@@ -83,8 +96,8 @@ class OrderRow(View):
 class OrdersQuery(Page):
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled"] | None = None
     customer_id: Id | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 @app.screen(
@@ -363,8 +376,8 @@ class Ledger(View):
 class LedgerQuery(Page):
     status: Literal["accrued", "payable", "paid", "reversed"] | None = None
     kind: Literal["direct", "override"] | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 @app.screen(
@@ -557,8 +570,7 @@ async def invite(call: Call, *, body: Invitation) -> Created:
     )
 
 
-class PartnerOrderLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PartnerOrderLineIn(Body):
     product_id: Id
     qty: Qty
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,13 +9,13 @@ from pydantic import Field
 from tsh.bff.apps.pos import RowId, actor_of, app
 from tsh.bff.apps.pos.views import PosSalesReport
 from tsh.bff.call import Call
-from tsh.bff.schemas import Query
+from tsh.bff.schemas import DateIn, Query
 from tsh.domain.pos.reports import sales_report
 
 
 class ReportQuery(Query):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     group_by: Literal["day", "hour", "cashier", "category", "terminal"] = "day"
     terminal_id: RowId | None = None
     branch_id: RowId | None = None

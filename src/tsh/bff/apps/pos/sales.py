@@ -3,7 +3,6 @@ POS-15 completed-sales list. Every sale action answers the sale as in POS-10."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -12,7 +11,7 @@ from pydantic import Field
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
 from tsh.bff.apps.pos.views import PosCompletedSale, PosRefundResult, PosSale
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Money, Page, Pct, Qty, Query, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Money, Page, Pct, Qty, Query, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.money import wire
 from tsh.domain.pos.common import load_sale, position
@@ -232,8 +231,8 @@ async def refund(call: Call, *, body: NewRefund, id: int) -> Created:
 
 class SalesQuery(Page):
     shift_id: RowId | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
     receipt_number: str | None = Field(default=None, min_length=1, max_length=30)
     method: Method | None = None
     cashier_id: RowId | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
@@ -11,7 +10,7 @@ from pydantic_core import PydanticCustomError
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
 from tsh.bff.apps.pos.views import PosShift
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, LongText, MoneyNonNegative, Page, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, LongText, MoneyNonNegative, Page, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.pos.common import position
 from tsh.domain.pos.queries import current_shift, shift_history, shift_summaries
@@ -103,8 +102,8 @@ async def close(call: Call, *, body: Closure, id: int) -> dict[str, Any]:
 
 
 class HistoryQuery(Page):
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
     terminal_id: RowId | None = None
     cashier_id: RowId | None = None
     with_variance: bool | None = None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.apps.salesperson.views import SalCollections, SalPaymentCollected
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Geo, Id, Money, Page, decode_cursor, page
+from tsh.bff.schemas import Body, DateTimeIn, Geo, Id, Money, Page, decode_cursor, page
 from tsh.domain.sales.field import collections_screen
 from tsh.domain.sales.field_actions import collect_payment, payment_view
 
@@ -58,7 +58,7 @@ class NewPayment(Body):
     visit_id: Id | None = None
     geo: Geo | None = None
     media_ids: list[Id] | None = Field(default=None, max_length=5)
-    device_time: AwareDatetime | None = None
+    device_time: DateTimeIn | None = None
 
     @model_validator(mode="after")
     def _reference(self) -> NewPayment:

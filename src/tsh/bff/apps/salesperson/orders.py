@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ from pydantic import Field
 from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.apps.salesperson.views import SalOrderPlaced, SalOrderRow, SalProducts
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, LongText, Money, Page, Pct, Qty, decode_cursor, page
+from tsh.bff.schemas import Body, DateIn, Id, LongText, Money, Page, Pct, Qty, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.sales.field import orders_screen
 from tsh.domain.sales.field_actions import order_view, products_screen, take_order
@@ -116,8 +115,8 @@ async def create_order(call: Call, *, body: NewOrder) -> Created:
 class OrdersQuery(Page):
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled"] | None = None
     customer_id: Id | None = None
-    from_: dt.date | None = Field(default=None, alias="from")
-    to: dt.date | None = None
+    from_: DateIn | None = Field(default=None, alias="from")
+    to: DateIn | None = None
     salesperson_id: Id | None = None
 
 

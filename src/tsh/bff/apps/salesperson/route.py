@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.salesperson import MANAGERS, app
 from tsh.bff.apps.salesperson.views import SalRoute, SalVisit
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Geo, Id, LongText, Query
+from tsh.bff.schemas import Body, DateIn, DateTimeIn, Geo, Id, LongText, Query
 from tsh.domain.sales import field_actions, visits
 from tsh.domain.sales.field import route_screen, salesperson_for
 from tsh.domain.sales.field_actions import visit_view
@@ -19,7 +18,7 @@ SCOPES = {"salesperson": "own", "branch_manager": "branch"}
 
 
 class RouteQuery(Query):
-    date: dt.date | None = None
+    date: DateIn | None = None
     salesperson_id: Id | None = None
 
 
@@ -40,11 +39,11 @@ async def route(call: Call, *, query: RouteQuery) -> dict[str, Any]:
 
 class Stop(Body):
     customer_id: Id
-    planned_time: AwareDatetime | None = None
+    planned_time: DateTimeIn | None = None
 
 
 class RouteBody(Body):
-    date: dt.date
+    date: DateIn
     # TOO_MANY_STOPS (above 40) is a business rule; this bound only caps the body.
     stops: list[Stop] = Field(max_length=200)
     salesperson_id: Id | None = None
@@ -85,7 +84,7 @@ async def replace_route(call: Call, *, body: RouteBody) -> dict[str, Any]:
 class CheckIn(Body):
     customer_id: Id
     geo: Geo
-    device_time: AwareDatetime
+    device_time: DateTimeIn
     visit_id: Id | None = None
 
 
@@ -118,7 +117,7 @@ async def check_in(call: Call, *, body: CheckIn) -> Created:
 
 class CheckOut(Body):
     geo: Geo
-    device_time: AwareDatetime
+    device_time: DateTimeIn
     outcome: Literal["order_taken", "payment_collected", "no_order", "shop_closed", "owner_absent"]
     notes: LongText | None = None
     media_ids: list[Id] = Field(default_factory=list, max_length=10)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.security import OFFICERS, app
 from tsh.bff.apps.security.views import Person
 from tsh.bff.call import Call, Created
-from tsh.bff.schemas import Body, Id, Page, Query, Text, decode_cursor, page
+from tsh.bff.schemas import Body, DateTimeIn, Id, Page, Query, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.bff.views import RowId, Timestamp, View
 from tsh.domain.identity.blocks import block_ip, lift_block, lift_lockout, list_blocks, list_lockouts
@@ -40,8 +40,8 @@ class AttemptsQuery(Page):
     email: str | None = Field(default=None, max_length=254)
     ip: str | None = IP
     app: str | None = Field(default=None, max_length=16)
-    date_from: AwareDatetime | None = Field(default=None, alias="from")
-    date_to: AwareDatetime | None = Field(default=None, alias="to")
+    date_from: DateTimeIn | None = Field(default=None, alias="from")
+    date_to: DateTimeIn | None = Field(default=None, alias="to")
 
 
 class Attempt(View):
@@ -174,7 +174,7 @@ async def blocks(call: Call, *, query: BlocksQuery) -> dict[str, Any]:
 class NewBlock(Body):
     cidr: str = Field(min_length=1, max_length=64)
     reason: Text
-    expires_at: AwareDatetime | None = None
+    expires_at: DateTimeIn | None = None
     revoke_sessions: bool = False
 
 

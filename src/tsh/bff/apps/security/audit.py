@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.security import OFFICERS, app
 from tsh.bff.apps.security.views import Person
 from tsh.bff.call import Call
-from tsh.bff.schemas import Id, Page, decode_cursor, encode_cursor
+from tsh.bff.schemas import DateTimeIn, Id, Page, decode_cursor, encode_cursor
 from tsh.bff.schemas import page as keyset_page
 from tsh.bff.views import Page as PageOf
 from tsh.bff.views import RowId, Timestamp, View
@@ -25,8 +25,8 @@ class TrailQuery(Page):
     entity_id: Id | None = None
     decision: Literal["allowed", "denied"] | None = None
     ip: str | None = Field(default=None, max_length=64)
-    date_from: AwareDatetime | None = Field(default=None, alias="from")
-    date_to: AwareDatetime | None = Field(default=None, alias="to")
+    date_from: DateTimeIn | None = Field(default=None, alias="from")
+    date_to: DateTimeIn | None = Field(default=None, alias="to")
 
 
 class AuditRow(View):
@@ -75,8 +75,8 @@ async def entry(call: Call, *, id: int) -> dict[str, Any]:
 
 
 class DenialsQuery(Page):
-    date_from: AwareDatetime = Field(alias="from")
-    date_to: AwareDatetime = Field(alias="to")
+    date_from: DateTimeIn = Field(alias="from")
+    date_to: DateTimeIn = Field(alias="to")
     user_id: Id | None = None
     app: str | None = Field(default=None, max_length=16)
 

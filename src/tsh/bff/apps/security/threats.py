@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tsh.bff.apps.security import OFFICERS, app
 from tsh.bff.apps.security.views import Person
 from tsh.bff.call import Call
-from tsh.bff.schemas import Body, Id, LongText, Page, decode_cursor, page
+from tsh.bff.schemas import Body, DateTimeIn, Id, LongText, Page, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.bff.views import RowId, Timestamp, View
 from tsh.domain.identity.listing import position
@@ -72,8 +72,8 @@ class ThreatsQuery(Page):
     status: ThreatStatus | None = None
     severity: Severity | None = None
     type: ThreatType | None = None
-    date_from: AwareDatetime | None = Field(default=None, alias="from")
-    date_to: AwareDatetime | None = Field(default=None, alias="to")
+    date_from: DateTimeIn | None = Field(default=None, alias="from")
+    date_to: DateTimeIn | None = Field(default=None, alias="to")
 
 
 class ThreatRow(View):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,15 +9,15 @@ from pydantic import Field
 from tsh.bff.apps.wholesale import CLIENT, app
 from tsh.bff.apps.wholesale.views import InvoiceDetail, InvoiceRow, OrderDetail, OrderRow
 from tsh.bff.call import Call
-from tsh.bff.schemas import Page, decode_cursor, page
+from tsh.bff.schemas import DateIn, Page, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.wholesale import documents as docs
 
 
 class OrdersQuery(Page):
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled"] | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
     q: str | None = Field(default=None, min_length=1, max_length=64)
 
 
@@ -65,8 +64,8 @@ async def order(call: Call, *, id: int) -> dict[str, Any]:
 
 class InvoicesQuery(Page):
     status: Literal["open", "partial", "paid", "overdue", "void"] | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: DateIn | None = Field(default=None, alias="from")
+    date_to: DateIn | None = Field(default=None, alias="to")
 
 
 @app.screen(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from tsh.bff.apps.wholesale import CLIENT, app
 from tsh.bff.apps.wholesale.views import PaymentOut
@@ -14,8 +14,7 @@ from tsh.domain.sales.consumer_payments import gateway_for
 from tsh.domain.wholesale.payments import pay_online, payment_view
 
 
-class Allocation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Allocation(Body):
     invoice_id: Id
     amount: Money
 

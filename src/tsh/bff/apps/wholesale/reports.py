@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -11,7 +10,7 @@ from tsh.bff.apps.wholesale import CLIENT, app
 from tsh.bff.apps.wholesale.catalog import follow_branch
 from tsh.bff.apps.wholesale.views import Dashboard, PurchaseReport
 from tsh.bff.call import Call
-from tsh.bff.schemas import Query
+from tsh.bff.schemas import DateIn, Query
 from tsh.domain.wholesale import reports
 
 
@@ -40,8 +39,8 @@ async def dashboard(call: Call) -> dict[str, Any]:
 
 
 class ReportQuery(Query):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
     group_by: Literal["month", "category", "product"] = "month"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import Field
@@ -10,13 +9,13 @@ from pydantic import Field
 from tsh.bff.apps.wholesale import CLIENT, app
 from tsh.bff.apps.wholesale.views import Statement
 from tsh.bff.call import Call
-from tsh.bff.schemas import Page, decode_cursor, encode_cursor
+from tsh.bff.schemas import DateIn, Page, decode_cursor, encode_cursor
 from tsh.domain.wholesale.statement import account_statement
 
 
 class StatementQuery(Page):
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: DateIn = Field(alias="from")
+    date_to: DateIn = Field(alias="to")
 
 
 @app.screen(
