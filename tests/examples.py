@@ -19,6 +19,8 @@ from pydantic import BaseModel
 Kind = Literal["str", "date", "int", "id", "money", "decimal", "bool"]
 Path = tuple[str | int, ...]
 MAX_ID = 2**31 - 1
+# Dates that are no ISO 8601 text, though pydantic would read the first two as seconds since 1970.
+NOT_ISO_DATES = ("0", "1700000000", "2026/12/01")
 # Values tried, in order, for a string with a pattern (phones, codes, colours…).
 _PATTERN_CANDIDATES = ("+9647701234567", "07701234567", "ABC123", "abc", "a1", "#123456", "1")
 

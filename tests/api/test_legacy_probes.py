@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import inspect
 
-from tests.examples import Leaf, example_body, names_field, pick, with_value
+from tests.examples import NOT_ISO_DATES, Leaf, example_body, names_field, pick, with_value
 from tests.http import Api, demo
 from tsh.api.auth import router as auth_router
 from tsh.api.legacy import RESOURCES
@@ -47,7 +47,7 @@ BAD_VALUES: dict[str, tuple[Any, ...]] = {
     "bool": ("true", 1),
     "money": ("NaN", "Infinity", "1e300", "abc"),
     "decimal": ("NaN", "Infinity", 1e300, "abc", {"amount": 1}, "-Infinity"),
-    "date": ("0", "1700000000", "2026/12/01"),
+    "date": NOT_ISO_DATES,
 }
 
 

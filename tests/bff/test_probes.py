@@ -27,7 +27,7 @@ import httpx2 as httpx
 import pytest
 from pydantic import BaseModel
 
-from tests.examples import Leaf, example_body, names_field, pick, with_value
+from tests.examples import NOT_ISO_DATES, Leaf, example_body, names_field, pick, with_value
 from tests.http import Api, demo
 from tsh.bff.schemas import cursor_list, encode_cursor
 from tsh.bff.spec import REGISTRY, EndpointSpec
@@ -50,8 +50,7 @@ BAD_VALUES: dict[str, tuple[Any, ...]] = {
     "bool": ("true", 1),
     "money": ("NaN", "Infinity", "1e300", "abc"),
     "decimal": ("NaN", "Infinity", "1e300", "abc"),
-    # Seconds since 1970 are no ISO date, though pydantic would read them as one.
-    "date": ("0", "1700000000", "2026/12/01"),
+    "date": NOT_ISO_DATES,
 }
 # Query strings are text: the same rules, as a client would put them in a URL.
 BAD_QUERY: dict[str, tuple[str, ...]] = {
@@ -59,7 +58,7 @@ BAD_QUERY: dict[str, tuple[str, ...]] = {
     "int": ("1.5", "abc", "9" * 30),
     "decimal": ("NaN", "Infinity", "1e300", "abc"),
     "bool": ("maybe",),
-    "date": ("0", "1700000000", "2026/12/01"),
+    "date": NOT_ISO_DATES,
 }
 
 
