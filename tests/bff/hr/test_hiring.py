@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.bff.hr.conftest import BM1, EMP1, HR1, employee_of
 from tests.http import Api
 from tsh.domain.hr.models import Employee, PayrollRun
-from tsh.domain.identity.models import PasswordResetToken, Role, User
+from tsh.domain.identity.models import Notification, PasswordResetToken, Role, User
 
 
 def _body(base: Employee, **extra: Any) -> dict[str, Any]:
@@ -53,6 +53,10 @@ async def test_hire_with_a_new_staff_user(hr: Api) -> None:
             .where(PasswordResetToken.user_id == user.id, PasswordResetToken.purpose == "setup")
         )
         assert tokens == 1
+        # Through ADM-04's service: the setup link waits in the notification outbox too.
+        notes = (await s.scalars(select(Notification).where(Notification.user_id == user.id))).all()
+        assert [(n.template, n.recipient, n.status) for n in notes] == [("account_setup", email, "pending")]
+        assert data["setup_token"] in notes[0].payload["link"]
     assert data["employee"]["salary"]["base_salary"] == {"amount": "900000.00", "currency": "IQD"}
 
 

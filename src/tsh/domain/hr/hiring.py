@@ -1,8 +1,8 @@
 """Hiring and changing employees (apps/hr.md HR-05, HR-06; clarifications: staff users).
 
-- A hire creates the Employee and optionally links an existing staff user or creates one with a
-  one-time setup link (the same identity tables and token as ADM-04; the raw token is returned
-  once so a person can pass it on, there is no mail delivery). Admin users are created only by
+- A hire creates the Employee and optionally links an existing staff user or creates one through
+  ADM-04's service (`register_user`: same rules, setup link and notification row; the raw token
+  is returned once so a person can pass it on). Admin users are created only by
   ADM-04 (403), customer-side roles never get an employee (422 ROLE_NOT_STAFF).
 - A salary change keeps the previous salary so payroll can prorate the month it starts in; it may
   not start in a month whose payroll is already approved or paid (422 EFFECTIVE_IN_PROCESSED_MONTH).
@@ -25,8 +25,7 @@ from tsh.domain.actor import Actor
 from tsh.domain.events import raise_event
 from tsh.domain.hr.models import Department, Employee, PayrollRun
 from tsh.domain.hr.scope import scoped_employee
-from tsh.domain.identity.accounts import issue_password_token, normalise_phone
-from tsh.domain.identity.login import normalise_email
+from tsh.domain.identity.administration import register_user
 from tsh.domain.identity.models import Role, User
 from tsh.domain.identity.rbac import STAFF_ROLES
 from tsh.domain.identity.sessions import revoke_user_sessions
@@ -133,7 +132,6 @@ async def hire_employee(
     if await session.scalar(select(Employee.id).where(Employee.national_id == national_id)) is not None:
         raise Conflict("Another employee has this national id", code="NATIONAL_ID_TAKEN")
     linked: User | None = None
-    token: str | None = None
     if user_id is not None:
         linked = await session.scalar(select(User).where(User.id == user_id).with_for_update())
         if linked is None:
@@ -146,15 +144,7 @@ async def hire_employee(
         if await session.scalar(select(Employee.id).where(Employee.user_id == user_id)) is not None:
             raise Conflict("The user is already linked to another employee", code="USER_ALREADY_LINKED")
     elif create_user is not None:
-        email, role_code = normalise_email(create_user[0]), create_user[1]
-        role = await _staff_role(session, role_code)
-        if await session.scalar(select(User.id).where(User.email == email)) is not None:
-            raise Conflict("Another user already has this email", code="EMAIL_TAKEN")
-        linked = User(
-            name=name_en, email=email, phone=normalise_phone(phone), password_hash=None, role_id=role.id,
-            branch_id=branch_id, language=actor.language or "en", status="active", permission_version=1,
-        )  # fmt: skip
-        session.add(linked)
+        await _staff_role(session, create_user[1])
     employee = Employee(
         code=await _next_code(session), name_ar=name_ar, name_en=name_en, national_id=national_id,
         phone=phone, department_id=department_id, branch_id=branch_id, job_title=job_title,
@@ -172,23 +162,27 @@ async def hire_employee(
             if linked is not None:
                 employee.user_id = linked.id
                 await session.flush()
-    except IntegrityError as exc:  # a concurrent hire took the national id, the email or the user
-        text = str(exc.orig).lower()
-        if "email" in text:
-            raise Conflict("Another user already has this email", code="EMAIL_TAKEN") from None
-        if "user_id" in text:
+    except IntegrityError as exc:  # a concurrent hire took the national id or the user
+        if "user_id" in str(exc.orig).lower():
             raise Conflict(
                 "The user is already linked to another employee", code="USER_ALREADY_LINKED"
             ) from None
         raise Conflict("Another employee has this national id", code="NATIONAL_ID_TAKEN") from None
-    if create_user is not None and linked is not None:
-        token = await issue_password_token(session, user_id=linked.id, purpose="setup")
+    token: str | None = None
+    if create_user is not None:
+        # The same service as ADM-04 (EMAIL_TAKEN, the setup link and its notification row).
+        user, link = await register_user(
+            session, name=name_en, email=create_user[0], phone=phone, role=create_user[1],
+            branch_id=branch_id, language=actor.language, employee_id=employee.id,
+            customer_id=None, partner_id=None,
+        )  # fmt: skip
+        employee.user_id, token = user.id, link.token
     raise_event(
         session, "EmployeeChanged", users=[employee.user_id], branches=[branch_id], employee_id=employee.id
     )
     if linked is not None:
         raise_event(session, "UserChanged", users=[linked.id], branches=[branch_id], reason="employee_linked")
-    return Hired(employee, linked.id if linked else None, token)
+    return Hired(employee, employee.user_id, token)
 
 
 async def _check_manager(session: AsyncSession, employee: Employee, manager_id: int) -> None:

@@ -49,6 +49,8 @@ class IssuedLink:
     url: str
     channel: str
     notification_id: int
+    # The raw token inside `url` (stored only as a hash): HR-05 hands it over on its own.
+    token: str
 
 
 def _only_admins(actor: Actor, what: str = "user") -> None:
@@ -200,7 +202,7 @@ async def _issue_link(session: AsyncSession, user: User, *, purpose: str, channe
     )
     session.add(note)
     await session.flush()
-    return IssuedLink(url=url, channel=channel, notification_id=note.id)
+    return IssuedLink(url=url, channel=channel, notification_id=note.id, token=token)
 
 
 async def create_user(
@@ -222,6 +224,39 @@ async def create_user(
     409 EMAIL_TAKEN; 422 BRANCH_REQUIRED; 404 BRANCH_NOT_FOUND; 422 LINK_REQUIRED; 409 ALREADY_LINKED.
     """
     _only_admins(actor)
+    return await register_user(
+        session,
+        name=name,
+        email=email,
+        phone=phone,
+        role=role,
+        branch_id=branch_id,
+        language=language,
+        employee_id=employee_id,
+        customer_id=customer_id,
+        partner_id=partner_id,
+    )
+
+
+async def register_user(
+    session: AsyncSession,
+    *,
+    name: str,
+    email: str,
+    phone: str | None,
+    role: str,
+    branch_id: int | None,
+    language: str | None,
+    employee_id: int | None,
+    customer_id: int | None,
+    partner_id: int | None,
+) -> tuple[User, IssuedLink]:
+    """The rules of ADM-04 without the caller check: the one way a user comes to exist with a
+    setup link. ADM-04 calls it for an admin; HR-05 (`tsh.domain.hr.hiring`) for the employee
+    it hires, so a staff user is created the same way from both apps (clarifications: staff users).
+
+    Error codes as `create_user`.
+    """
     email = normalise_email(email)
     await _email_free(session, email, None)
     role_row = await _role_by_code(session, role)
