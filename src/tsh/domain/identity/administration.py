@@ -53,14 +53,14 @@ class IssuedLink:
     token: str
 
 
-def _only_admins(actor: Actor, what: str = "user") -> None:
+def require_admin(actor: Actor, what: str = "user") -> None:
     if not (actor.sees_all and (actor.is_admin or actor.is_system)):
         raise NotFound(f"No such {what}", code="USER_NOT_FOUND" if what == "user" else "ROLE_NOT_FOUND")
 
 
 async def lock_user(session: AsyncSession, actor: Actor, user_id: int) -> User:
     """The user row, locked for the change; 404 USER_NOT_FOUND."""
-    _only_admins(actor)
+    require_admin(actor)
     user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None:
         raise NotFound("No such user", code="USER_NOT_FOUND")
@@ -223,7 +223,7 @@ async def create_user(
 
     409 EMAIL_TAKEN; 422 BRANCH_REQUIRED; 404 BRANCH_NOT_FOUND; 422 LINK_REQUIRED; 409 ALREADY_LINKED.
     """
-    _only_admins(actor)
+    require_admin(actor)
     return await register_user(
         session,
         name=name,
@@ -504,7 +504,7 @@ async def replace_role_permissions(
     404 ROLE_NOT_FOUND; 409 ADMIN_ROLE_LOCKED; 422 UNKNOWN_PERMISSION.
     Returns the role, the old and the new codes.
     """
-    _only_admins(actor, "role")
+    require_admin(actor, "role")
     role = await session.scalar(select(Role).where(Role.id == role_id).with_for_update())
     if role is None:
         raise NotFound("No such role", code="ROLE_NOT_FOUND")

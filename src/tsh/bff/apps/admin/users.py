@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.admin import ADMINS, app
+from tsh.bff.apps.hr.people import EmployeeIn
 from tsh.bff.call import Call, Created
 from tsh.bff.schemas import Body, Id, Page, Phone, Text, decode_cursor, page
 from tsh.bff.views import Named, RowId, Timestamp, View
 from tsh.bff.views import Page as PageOf
+from tsh.domain.administration.staff import create_user_with_employee
 from tsh.domain.identity.admin_views import list_position, user_detail, user_list
 from tsh.domain.identity.administration import (
     IssuedLink,
@@ -159,6 +161,8 @@ class NewUser(Body):
     employee_id: Id | None = None
     customer_id: Id | None = None
     partner_id: Id | None = None
+    # HR-05's fields: hire the employee and create its user in one call (instead of employee_id).
+    employee: EmployeeIn | None = None
 
 
 class LinkOut(View):
@@ -191,13 +195,29 @@ def _link(link: IssuedLink) -> dict[str, Any]:
     events=("UserChanged",),
     idempotency="required",
     audit_entity="user",
-    errors=("EMAIL_TAKEN", "BRANCH_REQUIRED", "BRANCH_NOT_FOUND", "LINK_REQUIRED", "ALREADY_LINKED"),
+    errors=(
+        "EMAIL_TAKEN",
+        "BRANCH_REQUIRED",
+        "BRANCH_NOT_FOUND",
+        "LINK_REQUIRED",
+        "ALREADY_LINKED",
+        "NATIONAL_ID_TAKEN",
+    ),
     response=CreatedUser,
 )
 async def create(call: Call, *, body: NewUser) -> Created:
-    """Creates a user with role and branch and sends a one-time setup link."""
-    user, link = await create_user(call.session, call.actor, **body.model_dump())
-    after = body.model_dump(exclude_none=True)
+    """Creates a user with role and branch and sends a one-time setup link.
+
+    With `employee` (HR-05's fields) the employee is hired in the same call and linked.
+    """
+    fields = body.model_dump(exclude={"employee"})
+    if body.employee is None:
+        user, link = await create_user(call.session, call.actor, **fields)
+    else:
+        user, link = await create_user_with_employee(
+            call.session, call.actor, employee=body.employee.hire_fields(), **fields
+        )
+    after = body.model_dump(mode="json", exclude_none=True)
     call.audit("user", user.id, after=after)
     # The link is shown once to the admin who asked (the outbox keeps it for the sender).
     return Created(

@@ -284,7 +284,10 @@ class NewUser(Body):
     role: str = Field(min_length=1, max_length=32)
 
 
-class Hire(Body):
+class EmployeeIn(Body):
+    """The employee fields of HR-05; ADM-04 takes them too (an admin hires and creates the user
+    in one call, clarifications: staff users)."""
+
     name_ar: Text
     name_en: Text
     national_id: str = Field(min_length=4, max_length=30)
@@ -298,6 +301,28 @@ class Hire(Body):
     field_staff: bool = False
     work_schedule: WorkSchedule | None = None
     annual_leave_days: int | None = Field(default=None, ge=0, le=60)
+
+    def hire_fields(self) -> dict[str, Any]:
+        """The keyword arguments of `hiring.hire_employee`."""
+        return {
+            "name_ar": self.name_ar,
+            "name_en": self.name_en,
+            "national_id": self.national_id,
+            "phone": self.phone,
+            "department_id": self.department_id,
+            "branch_id": self.branch_id,
+            "job_title": self.job_title,
+            "hire_date": self.hire_date,
+            "base_salary": self.base_salary.amount,
+            "currency": self.base_salary.currency,
+            "manager_id": self.manager_id,
+            "field_staff": self.field_staff,
+            "schedule": self.work_schedule.domain() if self.work_schedule else None,
+            "annual_leave_days": self.annual_leave_days,
+        }
+
+
+class Hire(EmployeeIn):
     user_id: Id | None = None
     create_user: NewUser | None = None
 
@@ -325,20 +350,7 @@ async def hire(call: Call, *, body: Hire) -> Created:
     result = await hiring.hire_employee(
         call.session,
         call.actor,
-        name_ar=body.name_ar,
-        name_en=body.name_en,
-        national_id=body.national_id,
-        phone=body.phone,
-        department_id=body.department_id,
-        branch_id=body.branch_id,
-        job_title=body.job_title,
-        hire_date=body.hire_date,
-        base_salary=body.base_salary.amount,
-        currency=body.base_salary.currency,
-        manager_id=body.manager_id,
-        field_staff=body.field_staff,
-        schedule=body.work_schedule.domain() if body.work_schedule else None,
-        annual_leave_days=body.annual_leave_days,
+        **body.hire_fields(),
         user_id=body.user_id,
         create_user=(body.create_user.email, body.create_user.role) if body.create_user else None,
     )
