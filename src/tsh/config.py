@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     threat_stuffing_failures: int = 20
     threat_stuffing_accounts: int = 5
     threat_probe_denials: int = 10
+    # impossible_travel: a MaxMind-format database file (none is shipped) and the speed it flags.
+    geoip_db: str | None = None
+    threat_travel_kmh: float = 900.0
     # Test suites turn this on: every response is checked against its endpoint's declaration
     # (response model, declared error codes) and a mismatch is recorded as a contract violation.
     check_contract: bool = False

@@ -3,14 +3,15 @@
 brute_force (failed logins of one account), credential_stuffing (failed logins from one address
 across several accounts) after each failed login; privilege_probe (denied requests of one user)
 after each denial; all over a sliding window. token_reuse is raised where a replayed refresh
-token is recognised (sessions.py). impossible_travel needs a geo-IP database and mass_export a
-per-user row counter; neither exists in this deployment, so the screens list them as
-`unavailable` instead of pretending to watch.
+token is recognised (sessions.py). impossible_travel after each successful login, when a geo-IP
+database is configured (TSH_GEOIP_DB; without one the screens list it as `unavailable` instead of
+pretending to watch). mass_export needs a per-user row counter that does not exist yet: listed
+`unavailable`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,19 +20,20 @@ from tsh.config import Settings
 from tsh.domain.identity.audit import raise_threat, record_security_event
 from tsh.domain.identity.models import AuditLog, LoginAttempt
 from tsh.platform.db.base import utcnow
+from tsh.platform.geoip import locator
 
 # A login refused while locked is still a failed try of the same attacker.
 FAILED_RESULTS = ("bad_credentials", "disabled", "locked")
 
 
-def detector_states() -> dict[str, str]:
+def detector_states(settings: Settings) -> dict[str, str]:
     """What each detector does in this deployment (the SEC screens show it)."""
     return {
         "brute_force": "active",
         "credential_stuffing": "active",
         "token_reuse": "active",
         "privilege_probe": "active",
-        "impossible_travel": "unavailable",
+        "impossible_travel": "active" if settings.geoip_db else "unavailable",
         "mass_export": "unavailable",
     }
 
@@ -91,5 +93,53 @@ async def detect_privilege_probe(
         user_id=user_id,
         ip=ip,
         details={"denials_in_window": int(denials or 0)},
+        threat_id=threat.id,
+    )
+
+
+async def detect_impossible_travel(
+    session: AsyncSession, settings: Settings, *, user_id: int, ip: str | None, now: datetime
+) -> None:
+    """Before a successful login is recorded: impossible_travel when the user's previous
+    successful login came from another country, farther away than `threat_travel_kmh` allows in
+    the time between them. Addresses the database cannot place are never flagged."""
+    places = locator(settings.geoip_db)
+    if places is None:
+        return
+    here = places.place(ip)
+    if here is None:
+        return
+    last = (
+        await session.execute(
+            select(LoginAttempt.ip, LoginAttempt.at)
+            .where(LoginAttempt.user_id == user_id, LoginAttempt.result == "success", LoginAttempt.at <= now)
+            .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if last is None or last.ip == ip:
+        return
+    there = places.place(last.ip)
+    if there is None or there.country == here.country:
+        return
+    km = there.km_to(here)
+    hours = max((now - last.at).total_seconds(), 1.0) / 3600
+    if km / hours <= settings.threat_travel_kmh:
+        return
+    threat = await raise_threat(
+        session, type="impossible_travel", severity="high", user_id=user_id, ip=ip, now=now
+    )
+    record_security_event(
+        session,
+        type="impossible_travel",
+        severity="high",
+        user_id=user_id,
+        ip=ip,
+        details={
+            "from": {"ip": last.ip, "country": there.country},
+            "to": {"ip": ip, "country": here.country},
+            "km": round(km),
+            "km_per_hour": round(km / hours),
+        },
         threat_id=threat.id,
     )

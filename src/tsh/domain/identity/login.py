@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.config import Settings
 from tsh.domain.events import raise_event
 from tsh.domain.identity.audit import record_security_event
-from tsh.domain.identity.detectors import detect_login_threats
+from tsh.domain.identity.detectors import detect_impossible_travel, detect_login_threats
 from tsh.domain.identity.models import BlockedIp, Lockout, LoginAttempt, Role, User
 from tsh.domain.identity.policies import LockoutPolicy, lockout_policy
 from tsh.domain.identity.results import Rejection, TokenPair
@@ -287,6 +287,7 @@ async def login(
         )
         return Rejection(invalid_credentials())
 
+    await detect_impossible_travel(session, settings, user_id=user.id, ip=ip, now=now)
     attempt("success")
     user.last_login_at = now
     if user.password_hash and hash_needs_update(user.password_hash):

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsh.config import Settings
 from tsh.domain.actor import Actor
 from tsh.domain.identity.audit import record_security_event
 from tsh.domain.identity.detectors import FAILED_RESULTS, detector_states
@@ -49,7 +50,7 @@ def _person(user_id: int | None, name: str | None) -> dict[str, Any] | None:
 # -- SEC-01 dashboard --------------------------------------------------------------------------
 
 
-async def security_dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+async def security_dashboard(session: AsyncSession, actor: Actor, *, settings: Settings) -> dict[str, Any]:
     now = utcnow()
 
     async def failed_since(delta: timedelta) -> int:
@@ -98,7 +99,7 @@ async def security_dashboard(session: AsyncSession, actor: Actor) -> dict[str, A
         "blocked_ips": int(blocked or 0),
         "active_sessions": [{"app": app, "count": int(n)} for app, n in by_app],
         "refresh_reuse_24h": int(reuse or 0),
-        "detectors": detector_states(),
+        "detectors": detector_states(settings),
         "recent_events": [
             {
                 "id": e.id,

@@ -65,7 +65,7 @@ class Dashboard(View):
 @app.screen("SEC-01", "/dashboard", roles=OFFICERS, scope="all", cache="none", response=Dashboard)
 async def dashboard(call: Call) -> dict[str, Any]:
     """Live overview: threat level, open threats, failed logins, lockouts, blocks, sessions, events."""
-    return await security_dashboard(call.session, call.actor)
+    return await security_dashboard(call.session, call.actor, settings=call.ctx.settings)
 
 
 class ThreatsQuery(Page):
