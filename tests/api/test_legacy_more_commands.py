@@ -551,3 +551,32 @@ async def test_media_upload_and_own_download(
     png = await client.post("/api/media", files={"file": ("p", PNG, "application/octet-stream")}, headers=h)
     assert png.status_code == 201
     assert (await client.get(png.json()["url"], headers=h)).headers["content-type"] == "image/png"
+
+
+async def test_fiscal_period_close_keeps_the_closing_checklist(
+    client: httpx.AsyncClient, auth: Auth, ctx: AppContext
+) -> None:
+    """The legacy close runs ACC-28's service: the earliest open month is refused with the same
+    blocking items ACC-27 lists (on the seeded data its last days' statement lines, open shifts
+    or payroll; a month with none is not closed here, it would change the shared books)."""
+    from tsh.domain.finance.closing import fiscal_periods
+
+    async with ctx.db.session() as s:
+        first_open = await s.scalar(
+            select(FiscalPeriod)
+            .where(FiscalPeriod.status == "open")
+            .order_by(FiscalPeriod.year, FiscalPeriod.month)
+            .limit(1)
+        )
+        assert first_open is not None
+        listed = await fiscal_periods(s, year=first_open.year)
+    first = next(p for p in listed if p["id"] == first_open.id)
+    blocking = {i["code"] for i in first["checklist"] if i["blocking"]}
+    if not blocking:
+        pytest.skip("the earliest open month has nothing blocking on this day's seed")
+    r = await client.patch(
+        f"/api/fiscal-periods/{first_open.id}", json={"status": "closed"}, headers=await auth.headers(ACC)
+    )
+    assert_error(r, 409, "CHECKLIST_INCOMPLETE")
+    assert {d["field"] for d in r.json()["details"]} == blocking
+    assert await scalar(ctx, select(FiscalPeriod.status).where(FiscalPeriod.id == first_open.id)) == "open"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.api.legacy.resource import Command
 from tsh.domain.accounting import periods, posting, rates
 from tsh.domain.actor import Actor
+from tsh.domain.finance import closing
 from tsh.domain.identity import administration, threats
 from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.identity.service import revoke_session
@@ -259,7 +260,12 @@ class PeriodStatus(Strict):
 
 
 async def period_status(session: AsyncSession, principal: Principal, row: Any, body: PeriodStatus) -> Any:
-    if body.status == "open" and not principal.is_admin:
+    """Closing runs ACC-28's service (PREVIOUS_PERIOD_OPEN, CHECKLIST_INCOMPLETE, the year-end
+    entry); reopening is the admin's (LATER_PERIOD_CLOSED)."""
+    if body.status == "closed":
+        await closing.close_period(session, Actor.of(principal, "all"), period_id=row.id, note=body.note)
+        return row  # the same row, closed by the service
+    if not principal.is_admin:
         raise Forbidden("Only an admin reopens a fiscal period")
     return await periods.set_period_status(
         session, period_id=row.id, status=body.status, note=body.note, by_user_id=principal.user_id
