@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tsh.api.legacy import hooks
 from tsh.api.legacy.access import Access, in_branch, via_branch
+from tsh.api.legacy.ledger_commands import ACCOUNT_CREATE, ACCOUNT_UPDATE
 from tsh.api.legacy.nesting import Expansion, many, one, via
 from tsh.api.legacy.resource import Op, Resource
 from tsh.domain.accounting.models import Account, BankAccount, TaxRate
@@ -186,6 +187,7 @@ BACKOFFICE: tuple[Resource, ...] = (
         order=(("code", False),),
         write_roles=all_("accountant"),
         events=("LedgerSetupChanged",),
+        commands={"create": ACCOUNT_CREATE, "update": ACCOUNT_UPDATE},
     ),
     Resource(
         "bank-accounts",
