@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.bff.consumer.conftest import BASE as CONSUMER_BASE
@@ -167,7 +168,8 @@ async def test_items_the_caller_may_not_queue_get_their_own_answer(api: Api) -> 
     shop = _shop()
     denied_before = await api.count(AuditLog, AuditLog.action == "CON-27", AuditLog.decision == "denied")
     items = [
-        _item("other-app", "CON-27", {"reason": "x"}, params={"id": 1}),
+        # The role is checked first, as for a direct call: no path id or version is looked at.
+        _item("other-app", "CON-27", {"reason": "x"}, if_version=1),
         _item("screen", "SAL-01"),
         _item("unknown", "XYZ-99"),
         _item("nested", "MOB-OUTBOX", {"device_id": "x", "items": []}),
@@ -305,3 +307,20 @@ async def test_another_salespersons_customer_is_404_for_the_item(api: Api) -> No
     [result] = await _results(api, SP1, theirs)
     assert result["status"] == 404, result
     assert await api.count(Order, Order.customer_id == other) == before
+
+
+async def test_each_item_counts_against_its_endpoints_rate_limit(
+    api: Api, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits: list[str] = []
+    real = ctx.limiter.hit
+
+    async def hit(key: str, limit: str) -> None:
+        hits.append(key)
+        await real(key, limit)
+
+    monkeypatch.setattr(ctx.limiter, "hit", hit)
+    uid = await api.user_id(SP1)
+    results = await _results(api, SP1, [_item("a", "SAL-04", _shop()), _item("b", "SAL-04", _shop())])
+    assert [x["status"] for x in results] == [201, 201]
+    assert hits == [f"ep:MOB-OUTBOX:u{uid}", f"ep:SAL-04:u{uid}", f"ep:SAL-04:u{uid}"]

@@ -35,14 +35,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tsh.bff.call import Call
-from tsh.bff.runtime import EndpointRunner, Precondition
+from tsh.bff.runtime import EndpointRunner, Precondition, resolve_scope
 from tsh.bff.schemas import Body, Text
 from tsh.bff.spec import REGISTRY, BffApp, EndpointSpec
 from tsh.bff.views import View
 from tsh.domain.identity.rbac import ROLE_CODES
 from tsh.domain.sales.sync import ORDERS
 from tsh.domain.sync.feed import Collection, current_version
-from tsh.platform.errors import Conflict, NotFound, field_error
+from tsh.platform.auth.principal import Principal
+from tsh.platform.errors import Conflict, Forbidden, NotFound, field_error
 from tsh.platform.http.dates import DateTimeIn
 
 app = BffApp.platform("mobile")
@@ -177,11 +178,16 @@ def _runner(spec: EndpointSpec) -> EndpointRunner:
     return _runners[spec.id]
 
 
-def _path(spec: EndpointSpec, params: Mapping[str, Any]) -> tuple[str, dict[str, str], bytes]:
+Target = tuple[str, dict[str, str], bytes]
+
+
+def _path(spec: EndpointSpec, params: Mapping[str, Any], *, denied: bool = False) -> Target:
     """The item's path, its path parameters and its query string (the other params)."""
     path_params: dict[str, str] = {}
     path = spec.path
     for name in spec.path_params:
+        if denied:
+            params = {**params, name: params.get(name, "")}
         if name not in params:
             raise ItemFailed(
                 422, "VALIDATION_ERROR", "The request is invalid", [field_error(f"params.{name}", "missing")]
@@ -207,11 +213,34 @@ def _version_check(collection: Collection, param: str, expected: int) -> Precond
     return Precondition(check, frozenset({"VERSION_CONFLICT"}))
 
 
+def _may_call(spec: EndpointSpec, principal: Principal) -> bool:
+    try:
+        resolve_scope(spec, principal)
+    except Forbidden:
+        return False
+    return True
+
+
+def _precondition(spec: EndpointSpec, item: OutboxItem) -> Precondition | None:
+    if item.if_version is None:
+        return None
+    if spec.id not in VERSIONED:
+        raise ItemFailed(422, "IF_VERSION_UNSUPPORTED", f"{spec.id} does not take if_version", [])
+    collection, param = VERSIONED[spec.id]
+    return _version_check(collection, param, item.if_version)
+
+
 def _item_request(
-    outer: Request, spec: EndpointSpec, item: OutboxItem, n: int, params: Mapping[str, Any], body: Any
+    outer: Request,
+    item: OutboxItem,
+    n: int,
+    spec: EndpointSpec,
+    target: Target,
+    body: Any,
+    precondition: Precondition | None,
 ) -> Request:
     """The request the phone would have sent for this item, as the same caller."""
-    path, path_params, query = _path(spec, params)
+    path, path_params, query = target
     payload = b"" if body is None else orjson.dumps(body)
     headers = [(k, v) for k, v in outer.scope["headers"] if k not in _OWN_HEADERS]
     headers += [
@@ -225,11 +254,8 @@ def _item_request(
         "started": time.perf_counter(),
         "client_at": item.created_at,
     }
-    if item.if_version is not None:
-        if spec.id not in VERSIONED:
-            raise ItemFailed(422, "IF_VERSION_UNSUPPORTED", f"{spec.id} does not take if_version", [])
-        collection, param = VERSIONED[spec.id]
-        state["precondition"] = _version_check(collection, param, item.if_version)
+    if precondition is not None:
+        state["precondition"] = precondition
     scope = {k: outer.scope[k] for k in _INHERITED if k in outer.scope}
     scope.update(
         method=spec.method,
@@ -275,13 +301,21 @@ def _error(client_id: str, status: int, code: Any, message: Any, details: Any) -
 
 
 async def _run_item(
-    outer: Request, item: OutboxItem, n: int, results: Mapping[str, dict[str, Any]]
+    call: Call, item: OutboxItem, n: int, results: Mapping[str, dict[str, Any]]
 ) -> dict[str, Any]:
+    assert call.request is not None  # own_transactions: the runner passes the request
     try:
         spec = _spec(item.endpoint)
-        params = _resolve(item.params, results)
-        body = _resolve(item.body, results)
-        request = _item_request(outer, spec, item, n, params, body)
+        if _may_call(spec, call.principal):
+            body = _resolve(item.body, results)
+            target = _path(spec, _resolve(item.params, results))
+            precondition = _precondition(spec, item)
+        else:
+            # Its runner answers 403 (and audits the denial) before it reads anything else, as
+            # for a direct call: no reference, path or version is looked at.
+            body, precondition = None, None
+            target = _path(spec, item.params, denied=True)
+        request = _item_request(call.request, item, n, spec, target, body, precondition)
     except ItemFailed as failed:
         return _error(item.client_id, failed.status, failed.code, failed.message, failed.details)
     try:
@@ -306,8 +340,7 @@ async def _run_item(
 )
 async def outbox(call: Call, *, body: OutboxIn) -> dict[str, Any]:
     """Run the writes a phone queued offline, in order, each as its own request."""
-    assert call.request is not None  # own_transactions: the runner passes the request
     results: dict[str, dict[str, Any]] = {}
     for n, item in enumerate(body.items, start=1):
-        results[item.client_id] = await _run_item(call.request, item, n, results)
+        results[item.client_id] = await _run_item(call, item, n, results)
     return {"results": list(results.values())}
