@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+
 from tsh.domain.actor import Actor
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.db import Session
@@ -58,6 +60,9 @@ class Call:
     audit_target: dict[str, Any] = field(default_factory=dict)
     # Extra scope markers a cached screen also depends on (see `also_cached_under`).
     cache_markers: list[str] = field(default_factory=list)
+    # The HTTP request, for an endpoint declared `own_transactions` (the outbox runs its items as
+    # requests of the same caller); None for every other endpoint.
+    request: Request | None = None
 
     @cached_property
     def actor(self) -> Actor:

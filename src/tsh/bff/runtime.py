@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -94,6 +96,16 @@ def _list_filters(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """A check one request adds to its action (request state `precondition`): it runs in the
+    action's unit of work, after validation and before the handler, and its AppError is the
+    answer kept for the Idempotency-Key. The outbox's `if_version` is one (mobile.md §2)."""
+
+    check: Callable[[Call, dict[str, Any]], Awaitable[None]]
+    errors: frozenset[str]
+
+
 class EndpointRunner:
     def __init__(self, spec: EndpointSpec) -> None:
         self.spec = spec
@@ -111,7 +123,9 @@ class EndpointRunner:
             # Checked on the answer itself: an idempotent action turns its error into a stored
             # response before it reaches this frame, and a replay never raises at all.
             code = orjson.loads(bytes(response.body)).get("error_code")
-            if code not in self.spec.allowed_errors:
+            precondition: Precondition | None = request.scope["state"].get("precondition")
+            extra = precondition.errors if precondition is not None else frozenset()
+            if code not in self.spec.allowed_errors | extra:
                 ctx.contract_violations.append(
                     f"{self.spec.id} answered undeclared {response.status_code} {code}"
                 )
@@ -312,6 +326,8 @@ class EndpointRunner:
         spec = self.spec
         state = request.scope["state"]
         kwargs = self._inputs(request, body)
+        if spec.own_transactions:
+            return await self._execute_unwrapped(ctx, request, principal, scope, kwargs)
         async with unit_of_work(ctx.db, ctx.bus) as session:
             call = Call(
                 spec=spec,
@@ -322,6 +338,9 @@ class EndpointRunner:
                 request_id=state["request_id"],
                 ip=_client_ip(request),
             )
+            precondition: Precondition | None = state.get("precondition")
+            if precondition is not None:
+                await precondition.check(call, kwargs)
             result = await spec.handler(call, **kwargs)
             status = spec.status_code
             if isinstance(result, Created):
@@ -334,6 +353,7 @@ class EndpointRunner:
                 action=spec.id,
                 ip=call.ip,
                 request_id=call.request_id,
+                client_at=state.get("client_at"),
                 **target,
             )
             data = dumps(result)
@@ -342,6 +362,30 @@ class EndpointRunner:
         await mark_write(ctx.db, ctx.cache, principal.user_id)
         meta = metadata(request_id=state["request_id"], started=state["started"])
         return status, success_bytes(data, meta)
+
+    async def _execute_unwrapped(
+        self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, kwargs: dict[str, Any]
+    ) -> tuple[int, bytes]:
+        """An `own_transactions` action: no unit of work around it (on SQLite an open write
+        transaction here would wait forever for the ones the handler opens), so the session it gets
+        is never begun unless the handler reads through it."""
+        state = request.scope["state"]
+        async with ctx.db.read_session() as session:
+            call = Call(
+                spec=self.spec,
+                ctx=ctx,
+                principal=principal,
+                scope=scope,
+                session=session,
+                request_id=state["request_id"],
+                ip=_client_ip(request),
+                request=request,
+            )
+            result = await self.spec.handler(call, **kwargs)
+        data = dumps(result)
+        self._check_data(ctx, data)
+        meta = metadata(request_id=state["request_id"], started=state["started"])
+        return self.spec.status_code, success_bytes(data, meta)
 
     async def _audit_denied(
         self, ctx: AppContext, request: Request, principal: Principal, *, reason: str
@@ -361,6 +405,7 @@ class EndpointRunner:
                 reason=reason,
                 ip=_client_ip(request),
                 request_id=request.scope["state"]["request_id"],
+                client_at=request.scope["state"].get("client_at"),
             )
             await session.flush()
             await detect_privilege_probe(

@@ -92,6 +92,9 @@ class EndpointSpec:
     path_params: tuple[str, ...] = ()
     audit_entity: str | None = None
     deprecated: Deprecation | None = None
+    # An action that runs other actions, each in its own unit of work (the outbox): the runner
+    # opens no transaction around it and writes no audit row of its own.
+    own_transactions: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -204,6 +207,7 @@ class BffApp:
         key_part: KeyPart | None = None,
         audit_entity: str | None = None,
         deprecated: Deprecation | None = None,
+        own_transactions: bool = False,
     ) -> Callable[[Handler], Handler]:
         role_set = frozenset(roles)
         scopes: Mapping[str, Scope] = {r: scope for r in role_set} if isinstance(scope, str) else dict(scope)
@@ -246,6 +250,7 @@ class BffApp:
                 path_params=path_params,
                 audit_entity=audit_entity,
                 deprecated=deprecated,
+                own_transactions=own_transactions,
             )
             self.endpoints.append(spec)
             REGISTRY.append(spec)

@@ -273,5 +273,7 @@ declare_errors(
     (422, "UNSUPPORTED_MEDIA_TYPE", "an upload that is not a jpeg, png, webp or pdf"),
     (409, "VERSION_CONFLICT", "the row changed since the version the client edited; `details` has it"),
     (424, "FAILED_DEPENDENCY", "an outbox item whose referenced earlier item failed"),
+    (422, "IF_VERSION_UNSUPPORTED", "an outbox item sent `if_version` to an endpoint without row versions"),
+    (422, "OUTBOX_NOT_AN_ACTION", "an outbox item names a screen: only actions are queued"),
     (503, "SECTION_TIMEOUT", "a required part of the screen did not answer in time"),
 )

@@ -33,6 +33,7 @@ def record_audit(
     after: Mapping[str, Any] | None = None,
     ip: str | None = None,
     request_id: str | None = None,
+    client_at: datetime | None = None,
 ) -> None:
     """Append one audit entry (never updated or deleted). It commits with the caller's action, so
     a rolled-back action leaves no "allowed" entry behind. Synchronous: it only adds a row.
@@ -54,6 +55,7 @@ def record_audit(
             after=dict(after) if after is not None else None,
             ip=ip,
             request_id=request_id,
+            client_at=client_at,
         )
     )
 

@@ -347,6 +347,9 @@ class AuditLog(TimestampMixin, Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     ip: Mapped[str | None] = mapped_column(String(IP_LEN))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # When the phone made the change, for writes queued offline (mobile.md §2, the outbox): `at`
+    # stays the server's time, which business rules use.
+    client_at: Mapped[datetime | None]
 
     __table_args__ = (
         one_of("decision", AUDIT_DECISIONS, "decision"),

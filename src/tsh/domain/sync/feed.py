@@ -67,6 +67,16 @@ class Collection:
     left_window: LeftWindow | None = None
 
 
+async def current_version(
+    session: AsyncSession, actor: Actor, collection: Collection, row_id: int
+) -> dict[str, Any] | None:
+    """The row as the caller's feed of `collection` shows it now, `{"version", "data"}`, or None
+    when it is missing or outside the caller's scope (an order older than the feed's window too).
+    The outbox compares it with an item's `if_version` (mobile.md §2)."""
+    rows = await collection.rows(session, actor, [row_id])
+    return rows.get(row_id)
+
+
 def expired() -> AppError:
     return AppError(
         "The sync cursor expired or is not yours: sync again without `since`",

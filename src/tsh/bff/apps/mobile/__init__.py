@@ -1,5 +1,5 @@
-"""Endpoints every app shares outside the 239 app rows (mobile.md): delta sync."""
+"""Endpoints every app shares outside the 239 app rows (mobile.md): delta sync, the offline outbox."""
 
-from tsh.bff.apps.mobile import sync
+from tsh.bff.apps.mobile import outbox, sync
 
-__all__ = ["sync"]
+__all__ = ["outbox", "sync"]
