@@ -279,8 +279,10 @@ async def test_the_outbox_is_sent_over_smtp(api: Api, smtp_server: tuple[str, _I
     assert len(mine) == 1 and f"https://tsh.iq/reset?token={tag}" in mine[0]
     assert "Subject: Reset your TSH password" in mine[0]
     async with api.db() as s:
-        sent_at = await s.scalar(select(Notification.sent_at).where(Notification.id == ids["someone"]))
-    assert sent_at is not None
+        sent = await s.get_one(Notification, ids["someone"])
+        sms = await s.get_one(Notification, ids["sms"])
+    assert sent.sent_at is not None and "link" not in sent.payload, "a delivered link is not kept"
+    assert "link" in sms.payload
     count = len(inbox.messages)
     assert (await _run(api.ctx, "send_notifications", now, smtp_url=url)).changed == 0
     await asyncio.sleep(0)

@@ -157,3 +157,19 @@ def test_jobs_run_in_the_server_by_default_only_in_dev() -> None:
     assert not Settings(env="prod", secret_key="x" * 40).runs_jobs_in_server
     assert Settings(env="prod", secret_key="x" * 40, jobs_in_server=True).runs_jobs_in_server
     assert not Settings(env="dev", jobs_in_server=False).runs_jobs_in_server
+
+
+async def test_the_server_runs_the_jobs_when_told_to(seeded: Settings) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from tsh.main import create_app
+
+    before = _runs("purge_idempotency_keys", "ok") + _runs("purge_idempotency_keys", "skipped")
+    app = create_app(seeded.model_copy(update={"jobs_in_server": True}))
+    async with LifespanManager(app):
+        for _ in range(300):  # the start-up catch-up runs every job once
+            if _runs("purge_idempotency_keys", "ok") + _runs("purge_idempotency_keys", "skipped") > before:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the server started no job")

@@ -72,6 +72,8 @@ async def send_pending_notifications(
                     note.status = "failed"
                 else:
                     note.status, note.sent_at = "sent", now
+                # The link carries a live token; once delivered (or undeliverable) it is not kept.
+                note.payload = {k: v for k, v in note.payload.items() if k != "link"}
                 done += 1
     except MailUnavailable:
         if not done:
