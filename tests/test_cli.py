@@ -1,11 +1,15 @@
-"""`tsh routes` prints the registry that the app mounts and the OpenAPI document lists."""
+"""`tsh routes` prints the registry that the app mounts and the OpenAPI document lists; `tsh worker`
+lists and runs the scheduled jobs."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from tsh.bff.spec import REGISTRY
 from tsh.cli import cli
+from tsh.config import get_settings
 
 
 def test_routes_prints_every_registered_endpoint() -> None:
@@ -18,3 +22,31 @@ def test_routes_prints_every_registered_endpoint() -> None:
     summary = lines[-1]
     for app, count in (("consumer", 37), ("salesperson", 13), ("pos", 16)):
         assert f"{app} {count}" in summary
+
+
+def test_worker_lists_its_jobs() -> None:
+    result = CliRunner().invoke(cli, ["worker", "--list"])
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert names == [
+        "expire_unpaid_online_orders",
+        "apply_due_terminations",
+        "purge_idempotency_keys",
+        "prune_change_log",
+        "send_notifications",
+    ]
+
+
+def test_worker_once_runs_one_job_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    env = {"TSH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'worker.sqlite3'}", "TSH_ENV": "test"}
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(cli, ["migrate"], env=env).exit_code == 0
+        result = runner.invoke(cli, ["worker", "--once", "purge_idempotency_keys"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "purge_idempotency_keys: ok, 0 changed" in result.output
+        result = runner.invoke(cli, ["worker", "--once", "no_such_job"], env=env)
+        assert result.exit_code == 2 and "unknown job" in result.output
+    finally:
+        get_settings.cache_clear()

@@ -1,15 +1,18 @@
-"""`tsh` command line: run, migrate, seed, serve, routes."""
+"""`tsh` command line: run, migrate, seed, serve, worker, routes."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tsh.config import VAR_DIR, get_settings
+from tsh.config import VAR_DIR, Settings, get_settings
+
+if TYPE_CHECKING:
+    from tsh.platform.scheduler import Job
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="TSH BFF server and tools")
 
@@ -82,6 +85,59 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> None:
     typer.echo(demo_logins_text())
     typer.echo(f"TSH BFF on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     serve(host=host, port=port, workers=1)
+
+
+@cli.command()
+def worker(
+    once: Annotated[str | None, typer.Option("--once", help="run this job once now, then exit")] = None,
+    list_jobs: Annotated[bool, typer.Option("--list", help="list the jobs and their schedules")] = False,
+) -> None:
+    """Run the scheduled jobs until stopped (production; with TSH_ENV=dev the server runs them)."""
+    from tsh.domain.jobs import catalogue
+
+    settings = get_settings()
+    jobs = catalogue(settings)
+    if list_jobs:
+        for job in jobs:
+            typer.echo(f"{job.name:30} {job.cron:12} {job.timezone:13} {job.description}")
+        return
+    if once is not None and once not in {j.name for j in jobs}:
+        typer.echo(f"unknown job {once!r}; jobs: {', '.join(j.name for j in jobs)}", err=True)
+        raise typer.Exit(2)
+    _ensure_var_dir()
+    outcome = asyncio.run(_work(settings, jobs, once))
+    if outcome == "failed":
+        raise typer.Exit(1)
+
+
+async def _work(settings: Settings, jobs: list[Job], once: str | None) -> str:
+    import signal
+
+    from tsh.bff.invalidation import install_invalidation
+    from tsh.context import AppContext
+    from tsh.platform.scheduler import JobScheduler, run_job
+
+    ctx = await AppContext.build(settings)
+    # Events the jobs raise drop cached screens like a request's would (shared through Redis;
+    # with the in-process cache only the server's own scheduler can reach its screens).
+    install_invalidation(ctx)
+    try:
+        if once is not None:
+            result = await run_job(next(j for j in jobs if j.name == once), db=ctx.db, bus=ctx.bus)
+            typer.echo(
+                f"{result.job}: {result.outcome}, {result.changed} changed"
+                + (f" ({result.error})" if result.error else "")
+            )
+            return result.outcome
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        typer.echo(f"tsh worker: {len(jobs)} jobs ({', '.join(j.name for j in jobs)}); Ctrl+C stops")
+        await JobScheduler(jobs, db=ctx.db, bus=ctx.bus).run_until(stop)
+        return "ok"
+    finally:
+        await ctx.close()
 
 
 ENDPOINTS_MD = Path(__file__).resolve().parents[2] / "docs" / "endpoints.md"

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     # App versions (docs/contract/mobile.md §4): e.g. TSH_MIN_APP_VERSION='{"salesperson": "2.3.0"}'.
     min_app_version: dict[str, str] = {}
     require_app_version: bool = False
+    # Scheduled jobs (tsh.domain.jobs): inside the server process unless set; by default only with
+    # TSH_ENV=dev, so production runs them in `tsh worker` and tests run them by hand.
+    jobs_in_server: bool | None = None
+    change_log_retention_days: int = Field(default=30, ge=1)
+    # Notification outbox sender: smtp://user:password@host:port (smtps:// for implicit TLS,
+    # ?starttls=1 to upgrade); without it the rows stay pending and the admin passes links on.
+    smtp_url: str | None = None
+    smtp_from: str = "TSH <no-reply@tsh.iq>"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -74,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_jobs_in_server(self) -> bool:
+        return self.env == "dev" if self.jobs_in_server is None else self.jobs_in_server
 
 
 @lru_cache

@@ -33,6 +33,7 @@ from tsh.bff.spec import REGISTRY, EndpointSpec
 from tsh.config import Settings, get_settings
 from tsh.context import AppContext
 from tsh.domain.apps import SEGMENTS
+from tsh.domain.jobs import catalogue
 from tsh.logging import configure_logging
 from tsh.platform import metrics
 from tsh.platform.health import probes
@@ -41,6 +42,7 @@ from tsh.platform.http.handlers import install_error_handlers
 from tsh.platform.http.middleware import RequestContextMiddleware
 from tsh.platform.http.openapi import complete_document
 from tsh.platform.requestlog import RequestLog
+from tsh.platform.scheduler import JobScheduler
 
 
 def load_apps() -> list[EndpointSpec]:
@@ -138,6 +140,15 @@ async def _flush_request_log_every_minute(ctx: AppContext) -> None:
         await ctx.flush_request_log()
 
 
+def _job_scheduler(ctx: AppContext) -> JobScheduler:
+    """Scheduled jobs inside the server (TSH_JOBS_IN_SERVER; by default with TSH_ENV=dev only):
+    the embedded setup needs no second process. Several server processes are fine: each job runs
+    under a database lock (tsh.platform.scheduler)."""
+    scheduler = JobScheduler(catalogue(ctx.settings), db=ctx.db, bus=ctx.bus)
+    scheduler.start()
+    return scheduler
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -152,9 +163,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ctx = ctx
         metrics.set_pool_probe(ctx.db.pool_usage)
         flusher = asyncio.create_task(_flush_request_log_every_minute(ctx))
+        jobs = _job_scheduler(ctx) if settings.runs_jobs_in_server else None
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.stop()
             flusher.cancel()
             await ctx.flush_request_log(everything=True)
             await ctx.close()

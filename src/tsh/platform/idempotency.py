@@ -4,6 +4,10 @@ The record is claimed in its own short transaction before the action runs, so a 
 duplicate (another worker process included) meets the unique (user, key) row and gets 409
 REQUEST_IN_PROGRESS, exactly one execution happens, and a finished first response (2xx or 4xx)
 is replayed byte for byte. A 5xx is not kept: the claim is released so a retry runs again.
+
+Expired records are deleted by the hourly `purge_idempotency_keys` job (tsh.domain.jobs), not on
+the request path; until then a claim treats an expired record as absent, so a late purge never
+changes an answer.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime, timedelta
 import orjson
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tsh.platform.db.base import Base, TimestampMixin, utcnow
@@ -72,18 +77,20 @@ def validate_key(key: str) -> str:
     return key
 
 
+async def purge_expired_records(session: AsyncSession, *, now: datetime) -> int:
+    """Delete the records past their 72 h (the job's work; the caller commits). Returns how many."""
+    result = await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class IdempotencyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._claims = 0
 
     async def claim(
         self, *, user_id: int, key: str, method: str, path: str, request_hash: str
     ) -> Replay | None:
         """Claim the key for this request, or return the stored response to replay."""
-        self._claims += 1
-        if self._claims % 500 == 0:
-            await self.purge_expired()
         now = utcnow()
         for _attempt in range(3):
             async with self._db.command_session() as session:
@@ -152,9 +159,4 @@ class IdempotencyStore:
                     IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
                 )
             )
-            await session.commit()
-
-    async def purge_expired(self) -> None:
-        async with self._db.command_session() as session:
-            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()))
             await session.commit()

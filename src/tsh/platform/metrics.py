@@ -43,6 +43,11 @@ IDEMPOTENT_REPLAYS = Counter(
 RATE_LIMITED = Counter("tsh_rate_limited_total", "Requests refused by a rate limit", ["limit"])
 DB_POOL_IN_USE = Gauge("tsh_db_pool_connections_in_use", "Database connections checked out", ["pool"])
 DB_POOL_SIZE = Gauge("tsh_db_pool_size", "Database pool size", ["pool"])
+# Scheduled jobs (tsh.platform.scheduler): outcome ok, skipped (another instance held the lock), failed.
+JOB_RUNS = Counter("tsh_job_runs_total", "Scheduled job runs", ["job", "outcome"])
+JOB_LAST_SUCCESS = Gauge(
+    "tsh_job_last_success_timestamp_seconds", "When a job last succeeded", ["job"], multiprocess_mode="max"
+)
 
 PoolProbe = Callable[[], dict[str, tuple[int, int]]]
 _pool_probe: PoolProbe | None = None

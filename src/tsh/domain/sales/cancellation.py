@@ -26,7 +26,9 @@ from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Conflict, field_error
 
 
-async def _return_allocations_to_credit(session: AsyncSession, invoice: Invoice, by_user_id: int) -> None:
+async def _return_allocations_to_credit(
+    session: AsyncSession, invoice: Invoice, by_user_id: int | None
+) -> None:
     """A voided invoice's payments become customer credit again (Payment.unallocated)."""
     allocations = (
         (
@@ -79,7 +81,7 @@ async def _return_allocations_to_credit(session: AsyncSession, invoice: Invoice,
     )
 
 
-async def cancel_order(session: AsyncSession, *, order_id: int, reason: str, by_user_id: int) -> Order:
+async def cancel_order(session: AsyncSession, *, order_id: int, reason: str, by_user_id: int | None) -> Order:
     """Cancel a pending or confirmed order (409 ORDER_NOT_CANCELLABLE otherwise).
 
     Releases its reservations, voids its invoice with a reversal entry (payments already allocated

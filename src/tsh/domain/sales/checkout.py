@@ -11,9 +11,11 @@ from pricing), then 422 BELOW_MIN_ORDER. Any failure rolls the whole unit of wor
 
 Online payment verification and refunds: `tsh.domain.sales.consumer_payments`.
 
-Unpaid online orders: reserved stock is held 30 minutes. There is no background scheduler, so
-`cancel_expired_online_orders` runs lazily before the consumer's order screens and actions
-(CON-25, CON-26, CON-34, CON-35) for the caller's orders; any back-office job may call it for all.
+Unpaid online orders: reserved stock is held 30 minutes. `expire_unpaid_online_orders` (the
+scheduled job, every minute) cancels them company-wide; `cancel_expired_online_orders` also runs
+lazily before the consumer's order screens and actions (CON-25, CON-26, CON-34, CON-35) for the
+caller's orders, so a screen never shows an order as payable between two job runs. Both take the
+orders FOR UPDATE SKIP LOCKED: an order another runner is cancelling is left to it.
 """
 
 from __future__ import annotations
@@ -152,18 +154,27 @@ async def has_expired_online_orders(session: AsyncSession, now: datetime, *, cus
 
 
 async def cancel_expired_online_orders(
-    session: AsyncSession, now: datetime, *, customer_id: int | None = None, by_user_id: int
+    session: AsyncSession, now: datetime, *, customer_id: int | None = None, by_user_id: int | None
 ) -> int:
-    """Cancel pending online-payment orders placed more than 30 minutes before `now`."""
+    """Cancel pending online-payment orders placed more than 30 minutes before `now` (by_user_id
+    None: the scheduled job, no person)."""
     stmt = select(Order.id).where(*_expired_online(now))
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
-    ids = list((await session.scalars(stmt.order_by(Order.id))).all())
+    # SKIP LOCKED (PostgreSQL): the job and a consumer's screen never cancel one order twice.
+    stmt = stmt.order_by(Order.id).with_for_update(skip_locked=True)
+    ids = list((await session.scalars(stmt)).all())
     for order_id in ids:
         await cancellation.cancel_order(
             session, order_id=order_id, reason="payment_timeout", by_user_id=by_user_id
         )
     return len(ids)
+
+
+async def expire_unpaid_online_orders(session: AsyncSession, *, now: datetime) -> int:
+    """The scheduled job: cancel every customer's unpaid online orders past the payment window,
+    releasing their stock (OrderChanged, StockChanged). Returns how many were cancelled."""
+    return await cancel_expired_online_orders(session, now, by_user_id=None)
 
 
 # -- summary and placement ---------------------------------------------------------------------

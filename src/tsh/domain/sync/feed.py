@@ -11,7 +11,10 @@ A position (what the BFF signs into `next_cursor`) is a plain dict:
   phone holds were chosen for another scope);
   h: the highest change id served; a: last row id of a snapshot in progress (None = delta mode);
   g: gaps, `[change id, first seen (epoch s)]` of ids at or below `h` that were not visible;
-  d: the day (ordinal) the position was confirmed up to date.
+  d: the day (ordinal) the position was confirmed up to date (for windowed collections).
+
+Expiry: a position whose `h` is before the change log's pruned horizon missed changes and is 410
+(tsh.domain.sync.retention); an old position of a quiet collection stays good.
 
 Why gaps: change ids are allocated at flush, not at commit, so a reader may see id 11 committed
 while id 10 is still in flight. Ids below `h` that were missing are re-read on the next pages until
@@ -35,11 +38,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsh.domain.actor import Actor
 from tsh.domain.sync.models import ChangeLog
+from tsh.domain.sync.retention import cursor_within_horizon, oldest_kept_change
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import AppError
 
 SCHEMA_VERSION = 1
-RETENTION_DAYS = 30
 GAP_WAIT_S = 60
 # Ids below a new snapshot's high-water mark that are checked for in-flight transactions.
 SNAPSHOT_GAP_WINDOW = 1000
@@ -104,7 +107,7 @@ async def read_feed(
     """One page of `collection` for `actor`: `{"changes", "position", "has_more"}`.
 
     Errors: SYNC_CURSOR_EXPIRED (410) for a position of another user, collection or scope, or one
-    not confirmed within the retention.
+    from before the change log's pruned horizon.
     """
     now = now or utcnow()
     today = now.date().toordinal()
@@ -112,7 +115,9 @@ async def read_feed(
     if position is None:
         position = await _start(session, actor, collection, marker, now)
     else:
-        _check(position, actor, collection, marker, today)
+        _check(position, actor, collection, marker)
+        if not cursor_within_horizon(position["h"], await oldest_kept_change(session)):
+            raise expired()
     if position["a"] is not None:
         # The snapshot reads today's window; `d` stays its start day so a snapshot crossing
         # midnight still tombstones what left the window on the way (below, once in delta mode).
@@ -126,7 +131,7 @@ async def read_feed(
     return {"changes": changes, "position": position, "has_more": has_more}
 
 
-def _check(position: dict[str, Any], actor: Actor, collection: Collection, marker: str, today: int) -> None:
+def _check(position: dict[str, Any], actor: Actor, collection: Collection, marker: str) -> None:
     try:
         ok = (
             position["u"] == actor.user_id
@@ -134,7 +139,6 @@ def _check(position: dict[str, Any], actor: Actor, collection: Collection, marke
             and position["s"] == marker
             and isinstance(position["h"], int)
             and isinstance(position["d"], int)
-            and position["d"] >= today - RETENTION_DAYS
         )
     except (KeyError, TypeError):
         ok = False
@@ -146,7 +150,9 @@ async def _start(
     session: AsyncSession, actor: Actor, collection: Collection, marker: str, now: datetime
 ) -> dict[str, Any]:
     high = int(await session.scalar(select(func.max(ChangeLog.id))) or 0)
-    gaps = await _missing(session, max(0, high - SNAPSHOT_GAP_WINDOW), high)
+    # Ids below the oldest kept change were pruned, not in flight.
+    oldest = int(await oldest_kept_change(session) or 1)
+    gaps = await _missing(session, max(0, high - SNAPSHOT_GAP_WINDOW, oldest - 1), high)
     seen = int(now.timestamp())
     return {
         "u": actor.user_id,
