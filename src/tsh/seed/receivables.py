@@ -59,10 +59,21 @@ class Receivables:
     first_run: tuple[int, int] | None
     accountant: int
     partners: dict[int, PartnerRec]
+    # Credit invoices per customer: (issued, total, fully paid at or None), for the limit check.
+    exposure: dict[int, list[tuple[dt.datetime, Decimal, dt.datetime | None]]]
 
     @property
     def rng(self) -> Any:
         return self.ctx.rng
+
+    def credit_room(self, cust: Cust, at: dt.datetime, total: Decimal) -> bool:
+        """Whether a credit order of `total` fits the customer's limit at `at`: the credit
+        invoices issued by then and not yet paid in full count whole (a conservative reading of
+        the open balance, so the seeded accounts never sit over their limit by the seed's doing)."""
+        open_ = [e for e in self.exposure[cust.id] if e[2] is None or e[2] > at]
+        self.exposure[cust.id] = open_  # settled invoices never count again (dates only grow)
+        used = sum((t for issued, t, _ in open_ if issued <= at), ZERO)
+        return used + total <= cust.credit_limit
 
     # --- receivables --------------------------------------------------------------------------
     def _invoice(
@@ -127,9 +138,18 @@ class Receivables:
             )
         paid = ZERO
         if not void:
-            for at, amount, pmethod, pchannel, collector, pay_cur in self._payment_plan(
+            plan = self._payment_plan(
                 cust, channel, terms, method, total, confirmed, due, delivered, pay_first, salesperson
-            ):
+            )
+            if terms == "credit":
+                planned, settled = ZERO, None
+                for step in plan:
+                    planned += step[1]
+                    if planned >= total:
+                        settled = step[0]
+                        break
+                self.exposure[cust.id].append((confirmed, total, settled))
+            for at, amount, pmethod, pchannel, collector, pay_cur in plan:
                 if at > now:
                     continue
                 alloc = min(amount, total - paid)

@@ -11,6 +11,7 @@ confirmed or shipped, and a couple of online orders placed minutes ago are still
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,7 @@ class SalesGen(Receivables):
         self.partners: dict[int, PartnerRec] = {p.id: p for p in ctx.refs["partners"]}
         self.serial_seq = 0
         self.promo_used: set[int] = set()
+        self.exposure: dict[int, list[tuple[dt.datetime, Decimal, dt.datetime | None]]] = defaultdict(list)
         self.accountant = ctx.refs["users"]["accountant1"]
         self.today = ctx.today
 
@@ -121,6 +123,9 @@ class SalesGen(Receivables):
         else:
             terms = "cash_on_delivery"
         total = subtotal - discount + tax + fee
+        if terms == "credit" and not self.credit_room(cust, placed, total):
+            # As SAL-10 / WHO-08 would: beyond the limit the account pays first or in cash.
+            terms = "prepaid" if channel == "wholesale" else "cash"
 
         # Timeline.
         online = terms == "online"
