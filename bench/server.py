@@ -64,6 +64,8 @@ def running_server(env_overrides: dict[str, str], *, workers: int = 2) -> Iterat
         "TSH_ACCESS_LOG": "false",
         "TSH_LOG_LEVEL": "WARNING",
         "TSH_RATE_LIMIT_DEFAULT": "100000000/minute",
+        # Scheduled jobs would run inside the dev server and share its CPU with what is measured.
+        "TSH_JOBS_IN_SERVER": "false",
         **env_overrides,
     }
     cmd = [TSH, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"]
