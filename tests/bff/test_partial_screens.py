@@ -19,6 +19,7 @@ from tests import probe_app
 from tests.conftest import BACKEND, Auth
 from tests.http import Api, demo
 from tsh.bff.sections import DEADLINE_MARGIN_S, parse_deadline
+from tsh.platform.metrics import SECTIONS
 
 PROBE = "/api/bff/mobile/probe/sections"
 
@@ -204,3 +205,82 @@ async def test_salesperson_dashboard_reports_its_sections(api: Api) -> None:
     }
     assert isinstance(body["data"]["top_products"], list)
     assert isinstance(body["data"]["receivables"]["outstanding"], list)
+
+
+async def _fresh_dashboard(api: Api, client: httpx.AsyncClient, email: str) -> dict[str, Any]:
+    # Drop the stored whole answers (last good values carry no tags and stay).
+    await api.ctx.cache.invalidate(["app:salesperson"])
+    r = await client.get(
+        "/api/bff/mobile/salesperson/dashboard",
+        params={"date_range": "week"},
+        headers=await api.auth.headers(email),
+    )
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def test_salesperson_dashboard_keeps_its_figures_when_the_money_part_fails(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.sales import dashboard
+
+    email = demo("salesperson", 1)
+    money_keys = ("payments_collected", "receivables", "commission_month")
+    whole = await _fresh_dashboard(api, client, email)
+    assert {s["status"] for s in whole["metadata"]["sections"].values()} == {"ok"}
+
+    async def broken(*_: Any) -> dict[str, Any]:
+        raise RuntimeError("the money source is down")
+
+    monkeypatch.setattr(dashboard, "_money", broken)
+    errors = SECTIONS.labels("SAL-01", "money", "stale")._value.get()
+    partial = await _fresh_dashboard(api, client, email)
+    # The response still validates against SalDashboard (contract_clean checks every answer).
+    assert partial["metadata"]["sections"]["figures"] == {"status": "ok"}
+    assert partial["metadata"]["sections"]["top_lists"] == {"status": "ok"}
+    money = partial["metadata"]["sections"]["money"]
+    assert money["status"] == "stale" and money["age_s"] >= 0
+    assert {k: partial["data"][k] for k in money_keys} == {k: whole["data"][k] for k in money_keys}
+    assert partial["data"]["orders"] == whole["data"]["orders"]
+    assert SECTIONS.labels("SAL-01", "money", "stale")._value.get() == errors + 1
+
+
+async def test_salesperson_dashboard_without_a_last_good_value_answers_null(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.sales import dashboard
+
+    async def broken(*_: Any) -> dict[str, Any]:
+        raise RuntimeError("the top lists are down")
+
+    monkeypatch.setattr(dashboard, "_tops", broken)
+    # A manager naming their branch's salesperson: a key no other test answered well before.
+    email, other = demo("branch_manager", 2), await api.user_id(demo("salesperson", 2))
+    await api.ctx.cache.invalidate(["app:salesperson"])
+    r = await client.get(
+        "/api/bff/mobile/salesperson/dashboard",
+        params={"date_range": "month", "salesperson_id": other},
+        headers=await api.auth.headers(email),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["metadata"]["sections"]["top_lists"] == {"status": "error"}
+    assert body["data"]["top_customers"] is None and body["data"]["top_products"] is None
+    assert body["data"]["profile"]["id"] is not None
+
+
+async def test_pos_and_consumer_homes_report_their_sections(api: Api) -> None:
+    await api.ctx.cache.invalidate(["app:pos", "app:consumer"])
+    pos = await api.client.get(
+        "/api/bff/mobile/pos/dashboard", headers=await api.auth.headers(demo("cashier", 1))
+    )
+    assert pos.status_code == 200, pos.text
+    assert pos.json()["metadata"]["sections"] == {
+        s: {"status": "ok"} for s in ("till", "top_products", "quick_tiles")
+    }
+    home = await api.client.get("/api/bff/mobile/home", headers=await api.auth.headers(demo("consumer", 1)))
+    assert home.status_code == 200, home.text
+    assert home.json()["metadata"]["sections"] == {
+        s: {"status": "ok"} for s in ("categories", "promotions", "best_sellers", "new_arrivals")
+    }
