@@ -115,6 +115,17 @@ async def test_a_failing_section_is_an_error_and_not_cached(
     assert (await _get(client, auth, email)).json()["metadata"]["cached"] is True
 
 
+async def test_a_partial_answer_has_an_etag_that_still_gives_304(
+    client: httpx.AsyncClient, auth: Auth, faults: dict[str, str]
+) -> None:
+    email = demo("salesperson", 2)
+    faults["extra"] = "fail"
+    first = await _get(client, auth, email)
+    assert first.json()["metadata"]["sections"]["extra"]["status"] in ("error", "stale")
+    again = await _get(client, auth, email, **{"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
 async def test_a_failed_section_answers_its_last_good_value_as_stale(
     client: httpx.AsyncClient, auth: Auth, faults: dict[str, str]
 ) -> None:
