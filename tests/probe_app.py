@@ -10,9 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from tsh.bff.call import Call, Created
+from tsh.bff.call import Call, Created, Section
 from tsh.bff.spec import BffApp, Deprecation
 from tsh.domain.identity.models import AuditLog, User
+from tsh.platform.db import Session
 from tsh.platform.errors import NotFound
 from tsh.platform.events import DomainEvent, emit
 
@@ -131,3 +132,47 @@ async def boom(call: Call) -> dict[str, object]:
 async def limited(call: Call) -> dict[str, object]:
     """A screen with a tiny rate limit."""
     return {"ok": True}
+
+
+# What the sections of PRB-08 do on the next requests, set by tests/bff/test_partial_screens.py:
+# {section: "slow" | "nap" | "fail" | "slow_sql"}; a section not named answers at once.
+SECTION_FAULTS: dict[str, str] = {}
+
+
+async def _section_value(call: Call, name: str, session: Session) -> dict[str, object]:
+    fault = SECTION_FAULTS.get(name)
+    if fault == "slow":
+        await asyncio.sleep(1.0)  # past the 300 ms budget of `extra`
+    elif fault == "nap":
+        await asyncio.sleep(0.2)  # within every budget, beyond a tight deadline
+    elif fault == "fail":
+        raise RuntimeError(f"section {name} broke")
+    elif fault == "slow_sql":  # PostgreSQL only: a statement still running when the budget ends
+        await session.execute(select(func.pg_sleep(5.0)))
+    users = await session.scalar(select(func.count()).select_from(User).where(User.id == call.user_id))
+    return {"section": name, "users": users, "version": SECTION_VERSION[0]}
+
+
+# Changes what a good answer holds, so a stale value can be told apart from a fresh one.
+SECTION_VERSION = [1]
+
+
+@probe.screen(
+    "PRB-08",
+    "/sections",
+    roles=STAFF,
+    scope="own",
+    cache="people",
+    events=["UserChanged"],
+    errors=("SECTION_TIMEOUT",),
+)
+async def sectioned(call: Call) -> dict[str, object]:
+    """A screen of three sections: `me` (required), `extra` (300 ms budget) and `later`."""
+    parts = await call.sections(
+        {
+            "me": Section(lambda s: _section_value(call, "me", s), required=True),
+            "extra": Section(lambda s: _section_value(call, "extra", s), budget_ms=300),
+            "later": Section(lambda s: _section_value(call, "later", s), budget_ms=5000),
+        }
+    )
+    return {"id": call.user_id, **parts}

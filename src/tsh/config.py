@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     access_log: bool = True
-    section_timeout_s: float = 5.0
     # Threat detectors (clarifications.md): counts over a sliding window of this many minutes.
     threat_window_minutes: int = 10
     threat_brute_force_failures: int = 10

@@ -6,8 +6,6 @@ and no business rule of their own (the import-linter contracts in pyproject.toml
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,17 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from tsh.bff.sections import Section, SectionRun
 from tsh.domain.actor import Actor
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.db import Session
-from tsh.platform.errors import AppError
-from tsh.platform.metrics import SECTION_LATENCY
 
 if TYPE_CHECKING:
     from tsh.bff.spec import EndpointSpec
     from tsh.context import AppContext
 
-Section = Callable[[Session], Awaitable[Any]]
+__all__ = ["Call", "Created", "Section", "scope_marker"]
 
 
 def scope_marker(principal: Principal, scope: Scope) -> str:
@@ -63,6 +60,12 @@ class Call:
     # The HTTP request, for an endpoint declared `own_transactions` (the outbox runs its items as
     # requests of the same caller); None for every other endpoint.
     request: Request | None = None
+    # Partial screens (tsh.bff.sections): the perf_counter instant the client stops waiting
+    # (X-Request-Deadline), the identity of this screen's answer for last good values, and
+    # the status of each section run.
+    deadline: float | None = None
+    screen_key: Callable[[], Awaitable[str]] | None = None
+    section_statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @cached_property
     def actor(self) -> Actor:
@@ -94,25 +97,18 @@ class Call:
         self.cache_markers.append(marker)
 
     async def sections(self, parts: Mapping[str, Section]) -> dict[str, Any]:
-        """Run independent parts of a screen concurrently, each on its own session.
+        """Run a screen's sections (tsh.bff.sections): each name gets its value, its last good
+        value or None; `metadata.sections` tells the app which. A required section that fails
+        fails the request."""
+        run = SectionRun(
+            endpoint=self.spec.id,
+            session=self.session,
+            cache=self.ctx.cache,
+            key_base=self.screen_key or self._default_key,
+            deadline=self.deadline,
+            statuses=self.section_statuses,
+        )
+        return await run.run(parts)
 
-        Only worth it for slow or remote sources: on these machines one connection running
-        queries in sequence usually beats a fan-out (docs/design/PERFORMANCE.md).
-        """
-        timeout = self.ctx.settings.section_timeout_s
-
-        async def run(name: str, fn: Section) -> Any:
-            started = time.perf_counter()
-            async with self.ctx.db.read_session() as session:
-                try:
-                    return await asyncio.wait_for(fn(session), timeout)
-                except TimeoutError as exc:
-                    raise AppError(
-                        "A part of this screen timed out", code="SECTION_TIMEOUT", status=503
-                    ) from exc
-                finally:
-                    SECTION_LATENCY.labels(self.spec.id, name).observe(time.perf_counter() - started)
-
-        names = list(parts)
-        results = await asyncio.gather(*(run(n, parts[n]) for n in names))
-        return dict(zip(names, results, strict=True))
+    async def _default_key(self) -> str:
+        return f"{self.spec.id}|{scope_marker(self.principal, self.scope)}"

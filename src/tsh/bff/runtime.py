@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from tsh.bff.call import Call, Created, scope_marker
 from tsh.bff.schemas import cursor_list
+from tsh.bff.sections import parse_deadline
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
 from tsh.domain.identity.detectors import detect_privilege_probe
@@ -48,6 +49,8 @@ from tsh.platform.metrics import CACHE, IDEMPOTENT_REPLAYS
 log = logging.getLogger("tsh.bff")
 STAFF_EXCLUDED = frozenset({"consumer", "partner", "wholesale_client"})
 JSON = "application/json"
+# A computed screen: its encoded data and, when it ran sections, the status of each.
+Computed = tuple[Entry, dict[str, dict[str, Any]]]
 
 
 def _client_ip(request: Request) -> str:
@@ -109,7 +112,7 @@ class Precondition:
 class EndpointRunner:
     def __init__(self, spec: EndpointSpec) -> None:
         self.spec = spec
-        self._inflight: dict[str, asyncio.Future[Entry]] = {}
+        self._inflight: dict[str, asyncio.Future[Computed]] = {}
 
     async def __call__(self, request: Request) -> Response:
         try:
@@ -216,6 +219,7 @@ class EndpointRunner:
         self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, kwargs: dict[str, Any]
     ) -> Response:
         spec = self.spec
+        state = request.scope["state"]
         async with await screen_session(ctx.db, ctx.cache, principal.user_id) as session:
             call = Call(
                 spec=spec,
@@ -223,21 +227,31 @@ class EndpointRunner:
                 principal=principal,
                 scope=scope,
                 session=session,
-                request_id=request.scope["state"]["request_id"],
+                request_id=state["request_id"],
                 ip=_client_ip(request),
+                deadline=parse_deadline(request.headers.get("x-request-deadline"), state["started"]),
             )
+            keys: list[str] = []
+
+            async def screen_key() -> str:
+                # The identity of this answer, also for the last good values of its sections.
+                if not keys:
+                    keys.append(await self._cache_key(call, kwargs))
+                return keys[0]
+
+            call.screen_key = screen_key
             if not spec.cached or not ctx.settings.cache_screens:
-                data = await spec.handler(call, **kwargs)
-                return self._screen_response(request, Entry.build(dumps(data)), cached=False)
-            key = await self._cache_key(call, kwargs)
-            entry = await self._cache_get(ctx, key)
-            if entry is not None:
+                data = Entry.build(dumps(await spec.handler(call, **kwargs)))
+                return self._screen_response(request, data, cached=False, sections=call.section_statuses)
+            key = await screen_key()
+            hit = await self._cache_get(ctx, key)
+            if hit is not None:
                 CACHE.labels(spec.cache, "hit").inc()
-                request.scope["state"]["cached"] = True
-                return self._screen_response(request, entry, cached=True)
+                state["cached"] = True
+                return self._screen_response(request, hit, cached=True)
             CACHE.labels(spec.cache, "miss").inc()
-            entry = await self._fill(ctx, call, key, kwargs)
-        return self._screen_response(request, entry, cached=False)
+            entry, sections = await self._fill(ctx, call, key, kwargs)
+        return self._screen_response(request, entry, cached=False, sections=sections)
 
     async def _cache_get(self, ctx: AppContext, key: str) -> Entry | None:
         try:
@@ -246,12 +260,12 @@ class EndpointRunner:
             CACHE.labels(self.spec.cache, "error").inc()
             return None
 
-    async def _fill(self, ctx: AppContext, call: Call, key: str, kwargs: dict[str, Any]) -> Entry:
+    async def _fill(self, ctx: AppContext, call: Call, key: str, kwargs: dict[str, Any]) -> Computed:
         """Compute a missed screen once per key at a time (no stampede on a hot miss)."""
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Computed] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             entry = await self._compute_and_store(ctx, call, key, kwargs)
@@ -266,7 +280,7 @@ class EndpointRunner:
 
     async def _compute_and_store(
         self, ctx: AppContext, call: Call, key: str, kwargs: dict[str, Any]
-    ) -> Entry:
+    ) -> Computed:
         spec = self.spec
         try:
             generation: int | None = await ctx.cache.generation()
@@ -274,7 +288,11 @@ class EndpointRunner:
             CACHE.labels(spec.cache, "error").inc()
             generation = None
         entry = Entry.build(dumps(await spec.handler(call, **kwargs)))
-        if generation is not None:
+        sections = call.section_statuses
+        # A partial answer (a section stale, timed out or failed) is never stored: the next
+        # request tries the missing sections again, and a cache hit is always a whole answer.
+        whole = all(s["status"] == "ok" for s in sections.values())
+        if generation is not None and whole:
             tags = entry_tags(spec.events, scope_marker(call.principal, call.scope))
             tags += screen_tags(spec.cache, spec.app)
             for marker in call.cache_markers:
@@ -283,9 +301,16 @@ class EndpointRunner:
                 await ctx.cache.set(key, entry, spec.ttl_s, tags, generation)
             except CacheError:
                 CACHE.labels(spec.cache, "error").inc()
-        return entry
+        return entry, sections
 
-    def _screen_response(self, request: Request, entry: Entry, *, cached: bool) -> Response:
+    def _screen_response(
+        self,
+        request: Request,
+        entry: Entry,
+        *,
+        cached: bool,
+        sections: dict[str, dict[str, Any]] | None = None,
+    ) -> Response:
         headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
         if request.headers.get("if-none-match") == entry.etag:
             return Response(status_code=304, headers=headers)
@@ -297,6 +322,8 @@ class EndpointRunner:
             cached=cached,
             cache_age_s=entry.age_s() if cached else 0,
         )
+        if sections:
+            meta["sections"] = sections
         return Response(success_bytes(entry.value, meta), media_type=JSON, headers=headers)
 
     # -- actions -------------------------------------------------------------------------

@@ -37,6 +37,11 @@ SECTION_LATENCY = Histogram(
     ["endpoint", "section"],
     buckets=LATENCY_BUCKETS,
 )
+SECTIONS = Counter(
+    "tsh_screen_sections_total",
+    "Sections of partial screens by outcome (ok, stale, timeout, error)",
+    ["endpoint", "section", "status"],
+)
 IDEMPOTENT_REPLAYS = Counter(
     "tsh_idempotent_replays_total", "Responses replayed for a repeated key", ["endpoint"]
 )

@@ -1,9 +1,11 @@
 """Terminal home (POS-01): the caller's shift status, today's sales by payment method (own shifts
 for cashiers, the branch for managers), refunds today, the last 10 sales, today's top products and
-the quick-sale tiles (the branch's best sellers of the last 30 days). Drawer cash is on POS-07."""
+the quick-sale tiles (the branch's best sellers of the last 30 days). Drawer cash is on POS-07.
+The screen runs the till figures and the two product lists as sections (`dashboard_parts`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,11 +73,31 @@ async def top_products(
     ]
 
 
-async def dashboard(session: AsyncSession, actor: Actor, *, terminal_id: int | None) -> dict[str, Any]:
+DashboardPart = Callable[[AsyncSession], Awaitable[Any]]
+
+
+async def dashboard_parts(
+    session: AsyncSession, actor: Actor, *, terminal_id: int | None
+) -> dict[str, DashboardPart]:
+    """POS-01 as parts to run once the terminal is in scope (404 TERMINAL_NOT_FOUND): `till`
+    (shift, today's figures, last sales: the screen itself), `top_products`, `quick_tiles`."""
     branch_id = actor.branch_id
     if terminal_id is not None:
         branch_id = (await scoped_terminal(session, actor, terminal_id)).branch_id
     start = day_start_utc(business_today())
+    tiles_scope = PosTransaction.branch_id == branch_id if branch_id is not None else true()
+    return {
+        "till": lambda s: _till(s, actor, terminal_id, start),
+        "top_products": lambda s: top_products(s, sale_scope(actor, terminal_id), start, TOP_PRODUCTS),
+        "quick_tiles": lambda s: top_products(
+            s, tiles_scope, datetime.now(UTC) - timedelta(days=TILE_DAYS), TILES
+        ),
+    }
+
+
+async def _till(
+    session: AsyncSession, actor: Actor, terminal_id: int | None, start: datetime
+) -> dict[str, Any]:
     scope = sale_scope(actor, terminal_id) & (PosTransaction.completed_at >= start)
     done = PosTransaction.status == "completed"
     shift_row = (
@@ -128,7 +150,6 @@ async def dashboard(session: AsyncSession, actor: Actor, *, terminal_id: int | N
         .order_by(PosTransaction.completed_at.desc(), PosTransaction.id.desc())
         .limit(LAST_SALES)
     )
-    tiles_scope = PosTransaction.branch_id == branch_id if branch_id is not None else true()
     return {
         "shift": (
             {
@@ -150,8 +171,4 @@ async def dashboard(session: AsyncSession, actor: Actor, *, terminal_id: int | N
         "last_sales": [
             {"id": i, "receipt_number": r, "completed_at": at, "total": iqd(t)} for i, r, at, t in last
         ],
-        "top_products": await top_products(session, sale_scope(actor, terminal_id), start, TOP_PRODUCTS),
-        "quick_tiles": await top_products(
-            session, tiles_scope, datetime.now(UTC) - timedelta(days=TILE_DAYS), TILES
-        ),
     }

@@ -1,4 +1,5 @@
-"""The salesperson dashboard (SAL-01) in six statements, replacing eight legacy calls.
+"""The salesperson dashboard (SAL-01) in six statements, replacing eight legacy calls, in three
+parts the screen runs as sections (`dashboard_parts`, `assemble_dashboard`).
 
 Windows (Asia/Baghdad business dates): `today` = today, `week` = the last 7 days, `month` = the last
 30 days, each compared with the window of the same length just before it. Orders count when not
@@ -9,6 +10,8 @@ month: confirmed (or later) orders net of cancellations, at their net value befo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -192,24 +195,43 @@ async def _tops(
     }
 
 
-async def dashboard(
-    session: AsyncSession,
-    *,
-    sellers: Sellers,
-    profile_user_id: int,
-    date_range: str,
-    today: dt.date,
-    language: str,
-) -> dict[str, Any]:
-    days = WINDOW_DAYS[date_range]
-    cur = (day_start_utc(today - dt.timedelta(days=days - 1)), day_start_utc(today + dt.timedelta(days=1)))
+# SAL-01's parts, each answerable on its own (a partial screen, mobile.md §3): the figures the
+# screen is about, the top-five lists (the costly scan of order lines), the money side.
+TOP_LISTS = ("top_customers", "top_products")
+MONEY = ("payments_collected", "receivables", "commission_month")
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    sellers: Sellers
+    profile_user_id: int
+    date_range: str
+    today: dt.date
+    language: str
+
+    @property
+    def days(self) -> int:
+        return WINDOW_DAYS[self.date_range]
+
+    @property
+    def cur(self) -> tuple[dt.datetime, dt.datetime]:
+        return (
+            day_start_utc(self.today - dt.timedelta(days=self.days - 1)),
+            day_start_utc(self.today + dt.timedelta(days=1)),
+        )
+
+    @property
+    def month_start(self) -> dt.datetime:
+        return day_start_utc(self.today.replace(day=1))
+
+
+async def _figures(session: AsyncSession, w: _Window) -> dict[str, Any]:
+    """Profile, visits today, the period's orders, pending orders and the month's target."""
+    today, days, cur = w.today, w.days, w.cur
     prev_start = day_start_utc(today - dt.timedelta(days=2 * days - 1))
-    month_start = day_start_utc(today.replace(day=1))
-    head = await _profile(session, sellers, profile_user_id, today, language)
-    orders = await _orders(session, sellers, cur, prev_start, month_start)
-    facts = await money_facts(
-        session, sellers=sellers, since=cur[0], until=cur[1], month_start=month_start, today=today
-    )
+    head = await _profile(session, w.sellers, w.profile_user_id, today, w.language)
+    orders = await _orders(session, w.sellers, cur, prev_start, w.month_start)
 
     def col(i: int) -> dict[str, Decimal]:
         return {c: v[i] for c, v in orders.items()}  # type: ignore[misc]
@@ -219,7 +241,7 @@ async def dashboard(
     achieved = col(7)
     return {
         **head,
-        "period": {"range": date_range, "from": today - dt.timedelta(days=days - 1), "to": today},
+        "period": {"range": w.date_range, "from": today - dt.timedelta(days=days - 1), "to": today},
         "orders": {
             "count": count,
             "previous_count": prev_count,
@@ -228,15 +250,6 @@ async def dashboard(
             "previous_value": per_currency(col(3)),
         },
         "pending_orders": {"count": sum(v[4] for v in orders.values()), "value": per_currency(col(5))},
-        **await _tops(session, sellers, cur, language),
-        "payments_collected": {
-            "count": sum(n for n, _, _ in facts["payments"].values()),
-            "amount": per_currency({c: a for c, (_, a, _) in facts["payments"].items()}),
-        },
-        "receivables": {
-            "outstanding": per_currency({c: a for c, (_, a, _) in facts["receivables"].items()}),
-            "overdue": per_currency({c: b for c, (_, _, b) in facts["receivables"].items()}),
-        },
         "target": {
             "month": f"{today:%Y-%m}",
             "revenue": [
@@ -253,5 +266,51 @@ async def dashboard(
                 "achieved": targets["achieved_new_customers"],
             },
         },
+    }
+
+
+async def _money(session: AsyncSession, w: _Window) -> dict[str, Any]:
+    """Payments collected in the period, receivables today, commission this month."""
+    cur = w.cur
+    facts = await money_facts(
+        session, sellers=w.sellers, since=cur[0], until=cur[1], month_start=w.month_start, today=w.today
+    )
+    return {
+        "payments_collected": {
+            "count": sum(n for n, _, _ in facts["payments"].values()),
+            "amount": per_currency({c: a for c, (_, a, _) in facts["payments"].items()}),
+        },
+        "receivables": {
+            "outstanding": per_currency({c: a for c, (_, a, _) in facts["receivables"].items()}),
+            "overdue": per_currency({c: b for c, (_, _, b) in facts["receivables"].items()}),
+        },
         "commission_month": per_currency({c: a for c, (_, a, _) in facts["commission"].items()}),
+    }
+
+
+def dashboard_parts(
+    *, sellers: Sellers, profile_user_id: int, date_range: str, today: dt.date, language: str
+) -> dict[str, DashboardPart]:
+    """SAL-01 as three parts to run (in this order): `figures`, `top_lists`, `money`."""
+    w = _Window(sellers, profile_user_id, date_range, today, language)
+    return {
+        "figures": lambda session: _figures(session, w),
+        "top_lists": lambda session: _tops(session, w.sellers, w.cur, w.language),
+        "money": lambda session: _money(session, w),
+    }
+
+
+def assemble_dashboard(
+    figures: dict[str, Any], top_lists: dict[str, Any] | None, money: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The SAL-01 data from its parts; a part that could not be had leaves its fields null."""
+    tops = top_lists or dict.fromkeys(TOP_LISTS)
+    cash = money or dict.fromkeys(MONEY)
+    return {
+        **{k: figures[k] for k in ("profile", "visits_today", "period", "orders", "pending_orders")},
+        **{k: tops[k] for k in TOP_LISTS},
+        "payments_collected": cash["payments_collected"],
+        "receivables": cash["receivables"],
+        "target": figures["target"],
+        "commission_month": cash["commission_month"],
     }

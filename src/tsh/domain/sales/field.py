@@ -21,7 +21,7 @@ from tsh.domain.actor import Actor
 from tsh.domain.customers.models import Customer
 from tsh.domain.identity.models import Role, User
 from tsh.domain.sales import visits
-from tsh.domain.sales.dashboard import dashboard
+from tsh.domain.sales.dashboard import DashboardPart, dashboard_parts
 from tsh.domain.sales.queries import Sellers, customer_360, customer_list
 from tsh.domain.sales.worklists import collections_worklist, order_list
 from tsh.domain.shared import business_today
@@ -82,12 +82,12 @@ async def scoped_customer(
 
 async def dashboard_screen(
     session: AsyncSession, actor: Actor, *, salesperson_id: int | None, date_range: str
-) -> dict[str, Any]:
-    """SAL-01 figures; without a named salesperson a manager sees the totals of all its sellers.
+) -> dict[str, DashboardPart]:
+    """SAL-01 parts to run (tsh.domain.sales.dashboard.dashboard_parts) once the scope is checked;
+    without a named salesperson a manager sees the totals of all its sellers.
     404 SALESPERSON_NOT_FOUND."""
     sellers = await sellers_for(session, actor, salesperson_id)
-    return await dashboard(
-        session,
+    return dashboard_parts(
         sellers=sellers,
         profile_user_id=sellers.salesperson_id or actor.user_id,
         date_range=date_range,

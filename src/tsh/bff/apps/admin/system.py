@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from tsh.bff.apps.admin import ADMINS, app
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import Body, DateIn, Id, Page, Query, decode_cursor, page
 from tsh.bff.spec import CACHE_TTL_S, REGISTRY
 from tsh.bff.views import Named, RowId, Timestamp, View
@@ -20,6 +20,7 @@ from tsh.domain.identity.admin_views import activity_entry, activity_log, list_p
 from tsh.domain.identity.request_log import overall, per_app, usage
 from tsh.domain.shared import day_start_utc
 from tsh.platform.cache.tags import clear_tags
+from tsh.platform.db import Session
 from tsh.platform.db.base import utcnow
 from tsh.platform.errors import Invalid, field_error
 from tsh.platform.health import probes
@@ -63,7 +64,8 @@ class LastHour(View):
 
 class Dashboard(View):
     users: UserFigures
-    last_hour: LastHour
+    # Null when the request log did not answer in time and no last good value is kept.
+    last_hour: LastHour | None
     branches: Totals
     warehouses: Totals
     terminals: Totals
@@ -98,14 +100,28 @@ def summary(row: dict[str, Any]) -> str:
     scope="all",
     cache="dashboard",
     events=("UserChanged", "UserRoleChanged", "BranchChanged"),
+    errors=("SECTION_TIMEOUT",),
     response=Dashboard,
 )
 async def dashboard(call: Call) -> dict[str, Any]:
     """System dashboard: users by role and status, this week's changes, counts, last-hour error and
-    cache hit rate (request log, up to the last finished minute), last 10 admin actions."""
-    data = await admin_dashboard(call.session, call.actor)
-    traffic = await overall(call.session, since=utcnow() - timedelta(hours=1))
-    data["last_hour"] = {k: traffic[k] for k in ("calls", "error_rate", "cache_hit_rate")}
+    cache hit rate (request log, up to the last finished minute), last 10 admin actions.
+
+    Sections: `system` (required) and `last_hour` (the request log: stale or null when late).
+    """
+
+    async def last_hour(session: Session) -> dict[str, Any]:
+        traffic = await overall(session, since=utcnow() - timedelta(hours=1))
+        return {k: traffic[k] for k in ("calls", "error_rate", "cache_hit_rate")}
+
+    got = await call.sections(
+        {
+            "system": Section(lambda s: admin_dashboard(s, call.actor), budget_ms=5000, required=True),
+            "last_hour": Section(last_hour, budget_ms=1000),
+        }
+    )
+    data: dict[str, Any] = got["system"]
+    data["last_hour"] = got["last_hour"]
     data["recent_admin_actions"] = [{**a, "summary": summary(a)} for a in data["recent_admin_actions"]]
     return data
 

@@ -29,13 +29,14 @@ from tsh.bff.apps.consumer.views import (
     ConPromotions,
     ConSuggestions,
 )
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import Id, Page, Query
 from tsh.bff.views import Page as PageOf
 from tsh.domain.catalog import queries
 from tsh.domain.catalog.reviews import newest_reviews, rating_summary
 from tsh.domain.catalog.search import SearchFilters, search_products
 from tsh.domain.money import wire
+from tsh.platform.db import Session
 from tsh.platform.errors import Invalid, NotFound, field_error
 
 CATALOG = {
@@ -75,27 +76,57 @@ class PromotionsQuery(Page):
     "/home",
     events=CATALOG_EVENTS,
     **CATALOG,
-    errors=("BRANCH_NOT_FOUND",),
+    errors=("BRANCH_NOT_FOUND", "SECTION_TIMEOUT"),
     response=ConHome,
 )
 async def home(call: Call, *, query: BranchQuery) -> dict[str, Any]:
-    """Home: promotion banners, featured, best sellers, new arrivals, top-level categories."""
+    """Home: promotion banners, featured, best sellers, new arrivals, top-level categories.
+
+    Sections: `categories` (required), `promotions` (banners and featured), `best_sellers`,
+    `new_arrivals`: a late or failed one is its last good value (stale) or null.
+    """
     where, at, lang = await serving(call, query.branch_id), now(), language(call)
-    promos = await queries.running_promotions(call.session, serving=where, at=at)
-    featured_ids = await queries.promotion_product_ids(
-        call.session, [p.id for p in promos if p.is_featured], serving=where, at=at
+
+    async def in_order(ids: list[int]) -> list[dict[str, Any]]:
+        found = {c["id"]: c for c in await cards(call, ids, where)}
+        return [found[i] for i in ids if i in found]
+
+    async def promotions(session: Session) -> dict[str, Any]:
+        promos = await queries.running_promotions(session, serving=where, at=at)
+        featured = await queries.promotion_product_ids(
+            session, [p.id for p in promos if p.is_featured], serving=where, at=at
+        )
+        return {
+            "banners": [queries.promotion_brief(p, lang) for p in promos if p.banner_url][:10],
+            "featured": await in_order(featured),
+        }
+
+    async def best_sellers(session: Session) -> list[dict[str, Any]]:
+        return await in_order(await queries.best_seller_ids(session, serving=where, at=at))
+
+    async def new_arrivals(session: Session) -> list[dict[str, Any]]:
+        return await in_order(await queries.new_arrival_ids(session, serving=where, at=at))
+
+    async def categories(session: Session) -> list[dict[str, Any]]:
+        tree = await queries.category_tree(session, language=lang)
+        return [{k: c[k] for k in ("id", "name", "icon_url")} for c in tree]
+
+    got = await call.sections(
+        {
+            "categories": Section(categories, budget_ms=5000, required=True),
+            "promotions": Section(promotions, budget_ms=1500),
+            "best_sellers": Section(best_sellers, budget_ms=1500),
+            "new_arrivals": Section(new_arrivals, budget_ms=1500),
+        }
     )
-    best = await queries.best_seller_ids(call.session, serving=where, at=at)
-    newest = await queries.new_arrival_ids(call.session, serving=where, at=at)
-    all_cards = {c["id"]: c for c in await cards(call, [*featured_ids, *best, *newest], where)}
-    tree = await queries.category_tree(call.session, language=lang)
+    promoted = got["promotions"] or {"banners": None, "featured": None}
     return {
         "serving_branch_id": where.branch_id,
-        "banners": [queries.promotion_brief(p, lang) for p in promos if p.banner_url][:10],
-        "featured": [all_cards[i] for i in featured_ids if i in all_cards],
-        "best_sellers": [all_cards[i] for i in best if i in all_cards],
-        "new_arrivals": [all_cards[i] for i in newest if i in all_cards],
-        "categories": [{k: c[k] for k in ("id", "name", "icon_url")} for c in tree],
+        "banners": promoted["banners"],
+        "featured": promoted["featured"],
+        "best_sellers": got["best_sellers"],
+        "new_arrivals": got["new_arrivals"],
+        "categories": got["categories"],
     }
 
 

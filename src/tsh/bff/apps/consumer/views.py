@@ -70,13 +70,15 @@ class ConCategoryTile(View):
 
 
 class ConHome(View):
-    """CON-01: banners, featured, best sellers, new arrivals, top-level categories."""
+    """CON-01: banners, featured, best sellers, new arrivals, top-level categories. A list is null
+    when its section could not be had (metadata.sections: timeout or error without a last good
+    value; `promotions` covers banners and featured)."""
 
     serving_branch_id: RowId
-    banners: list[ConPromotionBrief]
-    featured: list[ConProductCard]
-    best_sellers: list[ConProductCard]
-    new_arrivals: list[ConProductCard]
+    banners: list[ConPromotionBrief] | None
+    featured: list[ConProductCard] | None
+    best_sellers: list[ConProductCard] | None
+    new_arrivals: list[ConProductCard] | None
     categories: list[ConCategoryTile]
 
 

@@ -8,10 +8,10 @@ from pydantic import Field
 
 from tsh.bff.apps.pos import OWN_OR_BRANCH, STAFF, RowId, actor_of, app
 from tsh.bff.apps.pos.views import PosCatalogue, PosDashboard
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import Page, Query, decode_cursor, page
 from tsh.domain.pos.catalogue import pos_products
-from tsh.domain.pos.dashboard import dashboard
+from tsh.domain.pos.dashboard import dashboard_parts
 
 
 class DashboardQuery(Query):
@@ -25,11 +25,24 @@ class DashboardQuery(Query):
     scope=OWN_OR_BRANCH,
     cache="dashboard",
     events=("PosSaleCompleted", "RefundIssued", "ShiftChanged", "ProductChanged"),
+    errors=("SECTION_TIMEOUT",),
     response=PosDashboard,
 )
 async def home(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
-    """Terminal home: shift status, today's sales by payment method, last sales, top products, tiles."""
-    return await dashboard(call.session, actor_of(call), terminal_id=query.terminal_id)
+    """Terminal home: shift status, today's sales by payment method, last sales, top products, tiles.
+
+    Sections: `till` (shift, today, last sales; required), `top_products`, `quick_tiles`: a late
+    or failed list is its last good value (stale) or null.
+    """
+    parts = await dashboard_parts(call.session, actor_of(call), terminal_id=query.terminal_id)
+    got = await call.sections(
+        {
+            "till": Section(parts["till"], budget_ms=5000, required=True),
+            "top_products": Section(parts["top_products"], budget_ms=1000),
+            "quick_tiles": Section(parts["quick_tiles"], budget_ms=1000),
+        }
+    )
+    return {**got["till"], "top_products": got["top_products"], "quick_tiles": got["quick_tiles"]}
 
 
 class ProductsQuery(Page):

@@ -280,13 +280,14 @@ class PosTopProduct(View):
 
 
 class PosDashboard(View):
-    """POS-01: terminal home."""
+    """POS-01: terminal home. `top_products` and `quick_tiles` are null when their section could
+    not be had (metadata.sections: timeout or error without a last good value)."""
 
     shift: PosDashboardShift | None
     today: PosToday
     last_sales: list[PosLastSale]
-    top_products: list[PosTopProduct]
-    quick_tiles: list[PosTopProduct]
+    top_products: list[PosTopProduct] | None
+    quick_tiles: list[PosTopProduct] | None
 
 
 class PosCatalogueItem(View):

@@ -111,19 +111,22 @@ class SalTarget(View):
 
 
 class SalDashboard(View):
-    """SAL-01: the salesperson's day and period figures."""
+    """SAL-01: the salesperson's day and period figures. The fields of an optional section that
+    could not be had (metadata.sections: timeout or error without a last good value) are null:
+    `top_lists` (top_customers, top_products) and `money` (payments_collected, receivables,
+    commission_month)."""
 
     profile: SalProfile
     visits_today: SalVisitsToday
     period: SalPeriod
     orders: SalOrderFigures
     pending_orders: SalPendingOrders
-    top_customers: list[SalTopCustomer]
-    top_products: list[SalTopProduct]
-    payments_collected: SalPaymentsCollected
-    receivables: SalReceivables
+    top_customers: list[SalTopCustomer] | None
+    top_products: list[SalTopProduct] | None
+    payments_collected: SalPaymentsCollected | None
+    receivables: SalReceivables | None
     target: SalTarget
-    commission_month: list[MoneyOut]
+    commission_month: list[MoneyOut] | None
 
 
 class SalCustomerRow(View):
