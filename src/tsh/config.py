@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     threat_stuffing_failures: int = 20
     threat_stuffing_accounts: int = 5
     threat_probe_denials: int = 10
+    # mass_export: distinct customer or order rows one user receives through list screens.
+    threat_export_rows: int = 2000
     # impossible_travel: a MaxMind-format database file (none is shipped) and the speed it flags.
     geoip_db: str | None = None
     threat_travel_kmh: float = 900.0

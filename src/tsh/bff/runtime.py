@@ -28,7 +28,7 @@ from tsh.bff.schemas import cursor_list
 from tsh.bff.sections import parse_deadline
 from tsh.bff.spec import EndpointSpec
 from tsh.context import AppContext
-from tsh.domain.identity.detectors import detect_privilege_probe
+from tsh.domain.identity.detectors import detect_privilege_probe, watch_export
 from tsh.domain.identity.rbac import ENDPOINT_PERMISSION
 from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
@@ -213,7 +213,23 @@ class EndpointRunner:
         spec = self.spec
         kwargs = self._inputs(request, None)
         with cursor_list(spec.id, _list_filters(kwargs)):
-            return await self._screen_call(ctx, request, principal, scope, kwargs)
+            response = await self._screen_call(ctx, request, principal, scope, kwargs)
+        if spec.exports is not None and response.status_code == 200:
+            await self._watch_export(ctx, request, principal, response)
+        return response
+
+    async def _watch_export(
+        self, ctx: AppContext, request: Request, principal: Principal, response: Response
+    ) -> None:
+        """Count the customer or order rows this page handed out (mass_export detector)."""
+        data = orjson.loads(bytes(response.body))["data"]
+        rows = data.get("items") if "items" in data else data.get("changes", ())
+        ids = [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), int)]
+        if ids:
+            await watch_export(
+                cache=ctx.cache, db=ctx.db, bus=ctx.bus, settings=ctx.settings, user_id=principal.user_id,
+                ip=_client_ip(request), kind=str(self.spec.exports), row_ids=ids,
+            )  # fmt: skip
 
     async def _screen_call(
         self, ctx: AppContext, request: Request, principal: Principal, scope: Scope, kwargs: dict[str, Any]

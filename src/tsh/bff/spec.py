@@ -95,6 +95,9 @@ class EndpointSpec:
     # An action that runs other actions, each in its own unit of work (the outbox): the runner
     # opens no transaction around it and writes no audit row of its own.
     own_transactions: bool = False
+    # A list screen that hands out customer or order rows (`items` or sync `changes` with ids):
+    # counted per user for the mass_export detector (clarifications: threat detectors).
+    exports: Literal["customers", "orders"] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -208,6 +211,7 @@ class BffApp:
         audit_entity: str | None = None,
         deprecated: Deprecation | None = None,
         own_transactions: bool = False,
+        exports: Literal["customers", "orders"] | None = None,
     ) -> Callable[[Handler], Handler]:
         role_set = frozenset(roles)
         scopes: Mapping[str, Scope] = {r: scope for r in role_set} if isinstance(scope, str) else dict(scope)
@@ -251,6 +255,7 @@ class BffApp:
                 audit_entity=audit_entity,
                 deprecated=deprecated,
                 own_transactions=own_transactions,
+                exports=exports,
             )
             self.endpoints.append(spec)
             REGISTRY.append(spec)

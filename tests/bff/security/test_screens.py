@@ -53,6 +53,7 @@ async def test_dashboard_figures_match_the_database(sec: Api) -> None:
     assert len(data["recent_events"]) == 20
     assert data["recent_events"][0]["id"] <= (last_event or 0)
     assert data["detectors"]["impossible_travel"] == "unavailable"
+    assert data["detectors"]["mass_export"] == "active"
     # Live: never served from the cache.
     again = await sec.get(OFFICER, "/dashboard")
     assert again.json()["metadata"]["cached"] is False

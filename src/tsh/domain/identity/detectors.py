@@ -5,8 +5,8 @@ across several accounts) after each failed login; privilege_probe (denied reques
 after each denial; all over a sliding window. token_reuse is raised where a replayed refresh
 token is recognised (sessions.py). impossible_travel after each successful login, when a geo-IP
 database is configured (TSH_GEOIP_DB; without one the screens list it as `unavailable` instead of
-pretending to watch). mass_export needs a per-user row counter that does not exist yet: listed
-`unavailable`.
+pretending to watch). mass_export where list screens hand out customer or order rows
+(`watch_export`): distinct row ids per user counted in the cache back end over the window.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsh.config import Settings
 from tsh.domain.identity.audit import raise_threat, record_security_event
 from tsh.domain.identity.models import AuditLog, LoginAttempt
+from tsh.platform.cache.backend import CacheBackend, CacheError
 from tsh.platform.db.base import utcnow
+from tsh.platform.db.engine import Database
+from tsh.platform.db.uow import unit_of_work
+from tsh.platform.events import EventBus
 from tsh.platform.geoip import locator
 
 # A login refused while locked is still a failed try of the same attacker.
@@ -34,7 +38,7 @@ def detector_states(settings: Settings) -> dict[str, str]:
         "token_reuse": "active",
         "privilege_probe": "active",
         "impossible_travel": "active" if settings.geoip_db else "unavailable",
-        "mass_export": "unavailable",
+        "mass_export": "active",
     }
 
 
@@ -143,3 +147,46 @@ async def detect_impossible_travel(
         },
         threat_id=threat.id,
     )
+
+
+# (user, kind, window bucket) already flagged by this process: one threat signal per window,
+# not a database write on every page a flagged user still reads.
+_flagged: set[tuple[int, str, int]] = set()
+
+
+async def watch_export(
+    *,
+    cache: CacheBackend,
+    db: Database,
+    bus: EventBus,
+    settings: Settings,
+    user_id: int,
+    ip: str | None,
+    kind: str,
+    row_ids: list[int],
+) -> None:
+    """After a list screen handed `row_ids` of `kind` (customers or orders) to a user: count the
+    distinct rows over the window and raise mass_export (high) once the user has received more
+    than `threat_export_rows`. A cache back end that is down skips the count (never the answer)."""
+    window_s = settings.threat_window_minutes * 60
+    try:
+        seen = await cache.count_distinct(f"export:{kind}:u{user_id}", map(str, row_ids), window_s)
+    except CacheError:
+        return
+    if seen <= settings.threat_export_rows:
+        return
+    mark = (user_id, kind, int(utcnow().timestamp() // window_s))
+    if mark in _flagged:
+        return
+    _flagged.add(mark)
+    async with unit_of_work(db, bus) as session:
+        threat = await raise_threat(session, type="mass_export", severity="high", user_id=user_id, ip=ip)
+        record_security_event(
+            session,
+            type="mass_export",
+            severity="high",
+            user_id=user_id,
+            ip=ip,
+            details={"kind": kind, "distinct_rows": seen, "window_minutes": settings.threat_window_minutes},
+            threat_id=threat.id,
+        )

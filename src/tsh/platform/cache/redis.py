@@ -180,6 +180,18 @@ class RedisCache:
         except (RedisError, OSError, TimeoutError) as exc:
             raise CacheError(str(exc)) from exc
 
+    async def count_distinct(self, key: str, members: Iterable[str], window_s: int) -> int:
+        bucket = int(time.time() // window_s)
+        current, previous = f"tsh:distinct:{key}:{bucket}", f"tsh:distinct:{key}:{bucket - 1}"
+        values = list(members)
+        pipe = self._redis.pipeline(transaction=False)
+        if values:
+            pipe.pfadd(current, *values)
+            pipe.expire(current, window_s * 2)
+        pipe.pfcount(current, previous)
+        results = await self._call(pipe.execute())
+        return int(results[-1])
+
     async def try_lock(self, key: str, ttl_ms: int = 3000) -> bool:
         return bool(await self._call(self._redis.set(PREFIX + "l:" + key, b"1", nx=True, px=ttl_ms)))
 

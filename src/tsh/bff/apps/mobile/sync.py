@@ -75,6 +75,7 @@ _SYNC = {"errors": ("SYNC_CURSOR_EXPIRED",), "response": SyncPage, "cache": "non
 @app.screen(
     "MOB-SYNC-CUSTOMERS",
     "/sync/customers",
+    exports="customers",
     roles=("salesperson", "partner", "branch_manager", "cashier"),
     scope={"salesperson": "own", "partner": "own", "branch_manager": "branch", "cashier": "branch"},
     **_SYNC,
@@ -134,6 +135,7 @@ async def stock(call: Call, *, query: SyncQuery) -> dict[str, Any]:
 @app.screen(
     "MOB-SYNC-ORDERS",
     "/sync/orders",
+    exports="orders",
     roles=("salesperson", "partner", "branch_manager", "consumer", "wholesale_client"),
     scope={
         "salesperson": "own",

@@ -103,6 +103,7 @@ class OrdersQuery(Page):
 @app.screen(
     "PAR-05",
     "/orders",
+    exports="orders",
     roles=PARTNER,
     scope="own",
     cache="orders",
@@ -220,6 +221,7 @@ class NetworkQuery(Page):
 @app.screen(
     "PAR-11",
     "/network",
+    exports="customers",
     roles=PARTNER,
     scope="own",
     cache="customers",

@@ -28,6 +28,7 @@ class CustomersQuery(Page):
 @app.screen(
     "SAL-02",
     "/customers",
+    exports="customers",
     roles=MANAGERS,
     scope=SCOPES,
     cache="customers",

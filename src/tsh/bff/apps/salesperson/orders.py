@@ -123,6 +123,7 @@ class OrdersQuery(Page):
 @app.screen(
     "SAL-11",
     "/orders",
+    exports="orders",
     roles=MANAGERS,
     scope={"salesperson": "own", "branch_manager": "branch"},
     cache="orders",
