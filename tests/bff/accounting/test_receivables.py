@@ -163,3 +163,55 @@ async def test_office_payment_rules_change_nothing(books: Books) -> None:
         assert (r.status_code, r.json()["error_code"]) == (status, code), (payload, r.text)
     assert (await books.api.count(Payment), await books.entries()) == before
     assert (await books.acc.send(BM1, "POST", "/customer-payments", base)).status_code == 403
+
+
+async def test_aging_at_a_past_date_counts_what_was_paid_by_then(books: Books) -> None:
+    """As of 40 days ago an invoice was open for its total less the payments received by then
+    (later payments and later voids do not count), recomputed here from the allocations."""
+    from tsh.domain.finance.receivables import end_of_day
+    from tsh.domain.sales.models import PaymentAllocation
+
+    as_of = business_today() - dt.timedelta(days=40)
+    cutoff = end_of_day(as_of)
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {
+            "as_of": str(as_of),
+            "currency": "IQD",
+            "limit": 100,
+            **({"cursor": cursor} if cursor else {}),
+        }
+        page = await books.acc.data(ACCOUNTANT, "/reports/aged-receivables", **params)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    async with books.api.db() as s:
+        invoices = (
+            await s.execute(
+                select(
+                    Invoice.id, Invoice.customer_id, Invoice.total, Invoice.status, Invoice.voided_at
+                ).where(Invoice.issue_date <= as_of, Invoice.currency == "IQD")
+            )
+        ).all()
+        paid_by = dict(
+            (
+                await s.execute(
+                    select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
+                    .join(Payment, Payment.id == PaymentAllocation.payment_id)
+                    .where(Payment.received_at < cutoff)
+                    .group_by(PaymentAllocation.invoice_id)
+                )
+            ).all()
+        )
+    expected: dict[int, Decimal] = {}
+    for iid, cid, total, status, voided_at in invoices:
+        if status == "void" and (voided_at is None or voided_at < cutoff):
+            continue
+        still = Decimal(total) - Decimal(paid_by.get(iid) or 0)
+        if still > 0:
+            expected[cid] = expected.get(cid, Decimal(0)) + still
+    got = {r["customer"]["id"]: amount(r["total"]) for r in items}
+    assert got == {c: v.quantize(Decimal("0.01")) for c, v in expected.items()}
+    assert got, "the demo data has receivables open 40 days ago"

@@ -75,6 +75,8 @@ class Order(TimestampMixin, Base):
         Index("ix_orders_partner_id_placed_at", "partner_id", "placed_at"),
         Index("ix_orders_customer_id_placed_at", "customer_id", "placed_at"),
         Index("ix_orders_branch_id_placed_at", "branch_id", "placed_at"),
+        # Newest first across sellers (SAL-11 for a branch manager; migration 0016).
+        Index("ix_orders_placed_at_id", "placed_at", "id"),
         Index("ix_orders_status", "status"),
         Index("ix_orders_visit_id", "visit_id"),
     )
