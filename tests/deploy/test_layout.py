@@ -46,3 +46,15 @@ def test_nginx_and_prometheus_point_at_the_instances_the_script_starts() -> None
 def test_the_cluster_never_uses_the_shared_redis_database_0_or_the_shared_primary() -> None:
     assert _script_var("REDIS_URL").endswith('/6}"')
     assert _script_var("PRIMARY_PORT") != "5432" and _script_var("REPLICA_PORT") != "5432"
+
+
+def test_the_image_carries_the_migrations_and_compose_runs_them_first() -> None:
+    dockerfile = (DEPLOY.parent / "Dockerfile").read_text()
+    for line in ("COPY alembic.ini ./", "COPY migrations ./migrations", "COPY src ./src"):
+        assert line in dockerfile, line
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    assert services["migrate"]["command"][-1] == "tsh migrate"
+    for name in ("tsh-1", "tsh-2"):
+        env = services[name]["environment"]
+        assert env["TSH_ENV"] == "prod" and env["TSH_DATABASE_REPLICA_URL"] and env["TSH_TRUSTED_PROXIES"]
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
