@@ -72,6 +72,9 @@ def serve(
         # Phones on slow links reuse one connection between screens; uvicorn's 5 s default would
         # close it between two taps and pay a new TCP (and TLS) handshake each time.
         timeout_keep_alive=75,
+        # The client address comes from X-Forwarded-For of Settings.trusted_proxies only
+        # (tsh.platform.http.client_ip); uvicorn's own rewrite would trust any local process.
+        proxy_headers=False,
     )
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     rate_limit_login_ip: str = "20/minute"
     rate_limit_login_account: str = "10/minute"
     max_body_bytes: int = 1024 * 1024
+    # Proxies (addresses or networks) whose X-Forwarded-For is believed, e.g. '["127.0.0.1/32"]'
+    # behind a local nginx (tsh.platform.http.client_ip). Empty: the header is ignored.
+    trusted_proxies: list[IPvAnyNetwork] = []
     # Uploaded media (POST /api/media), stored by random key; relative paths start at the cwd.
     media_dir: str = "var/media"
     metrics_token: str | None = None

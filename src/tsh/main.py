@@ -38,6 +38,7 @@ from tsh.logging import configure_logging
 from tsh.platform import metrics
 from tsh.platform.health import probes
 from tsh.platform.http.app_version import parse_minimums
+from tsh.platform.http.client_ip import client_ip
 from tsh.platform.http.handlers import install_error_handlers
 from tsh.platform.http.middleware import RequestContextMiddleware
 from tsh.platform.http.openapi import complete_document
@@ -93,7 +94,7 @@ def _ops_routes(app: FastAPI) -> None:
     async def scrape(request: Request) -> Response:
         ctx: AppContext = request.app.state.ctx
         token = ctx.settings.metrics_token
-        client = request.client.host if request.client else ""
+        client = client_ip(request)
         internal = client in ("127.0.0.1", "::1", "testclient") or client.startswith("127.")
         if token and not internal and request.headers.get("authorization") != f"Bearer {token}":
             return Response(status_code=404)
@@ -230,6 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app_segments=frozenset(seg for seg in SEGMENTS.values() if seg),
         default_app="consumer",
         request_log=request_log,
+        trusted_proxies=settings.trusted_proxies,
     )
     return app
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from tsh.context import AppContext
 from tsh.platform.auth.principal import Principal
 from tsh.platform.db.uow import unit_of_work
+from tsh.platform.http.client_ip import client_ip as client_ip  # re-exported: the one rule
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.json import dumps
 
@@ -56,7 +57,3 @@ def envelope(request: Request, data: Any, status: int = 200) -> Response:
     state = request.scope.get("state") or {}
     meta = metadata(request_id=state.get("request_id", ""), started=state["started"])
     return Response(success_bytes(dumps(data), meta), status_code=status, media_type="application/json")
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""

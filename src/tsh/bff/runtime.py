@@ -38,6 +38,7 @@ from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
 from tsh.platform.http.app_version import check_app_version
+from tsh.platform.http.client_ip import client_ip
 from tsh.platform.http.envelope import metadata, success_bytes
 from tsh.platform.http.handlers import error_response
 from tsh.platform.http.idempotent import idempotency_key, run_idempotent
@@ -51,10 +52,6 @@ STAFF_EXCLUDED = frozenset({"consumer", "partner", "wholesale_client"})
 JSON = "application/json"
 # A computed screen: its encoded data and, when it ran sections, the status of each.
 Computed = tuple[Entry, dict[str, dict[str, Any]]]
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def resolve_scope(spec: EndpointSpec, principal: Principal) -> Scope:
@@ -244,7 +241,7 @@ class EndpointRunner:
                 scope=scope,
                 session=session,
                 request_id=state["request_id"],
-                ip=_client_ip(request),
+                ip=client_ip(request),
                 deadline=parse_deadline(request.headers.get("x-request-deadline"), state["started"]),
             )
             keys: list[str] = []
@@ -379,7 +376,7 @@ class EndpointRunner:
                 scope=scope,
                 session=session,
                 request_id=state["request_id"],
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
             precondition: Precondition | None = state.get("precondition")
             if precondition is not None:
@@ -421,7 +418,7 @@ class EndpointRunner:
                 scope=scope,
                 session=session,
                 request_id=state["request_id"],
-                ip=_client_ip(request),
+                ip=client_ip(request),
                 request=request,
             )
             result = await self.spec.handler(call, **kwargs)
@@ -446,11 +443,11 @@ class EndpointRunner:
                 entity_id=ids[0] if len(ids) == 1 else None,
                 decision="denied",
                 reason=reason,
-                ip=_client_ip(request),
+                ip=client_ip(request),
                 request_id=request.scope["state"]["request_id"],
                 client_at=request.scope["state"].get("client_at"),
             )
             await session.flush()
             await detect_privilege_probe(
-                session, ctx.settings, user_id=principal.user_id, ip=_client_ip(request)
+                session, ctx.settings, user_id=principal.user_id, ip=client_ip(request)
             )

@@ -15,6 +15,7 @@ from tsh.api.legacy.bodies import python_type
 from tsh.context import AppContext
 from tsh.platform.auth.principal import Principal
 from tsh.platform.db.uow import unit_of_work
+from tsh.platform.http.client_ip import client_ip as client_ip  # re-exported: the one rule
 from tsh.platform.http.idempotent import idempotency_key, run_idempotent
 from tsh.platform.http.ids import RowIdIn, path_row_id
 from tsh.platform.http.json import dumps
@@ -70,10 +71,6 @@ def bare(data: Any, status: int = 200, total: int | None = None) -> Response:
     if total is not None:
         headers["X-Total-Count"] = str(total)
     return Response(dumps(data), status_code=status, media_type=JSON, headers=headers)
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def request_id(request: Request) -> str:

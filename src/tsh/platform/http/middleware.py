@@ -8,11 +8,12 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tsh.platform.http import client_ip
 from tsh.platform.http.envelope import error_bytes, metadata
 from tsh.platform.metrics import LATENCY, REQUESTS
 from tsh.platform.requestlog import RequestLog
@@ -52,6 +53,7 @@ class RequestContextMiddleware:
         app_segments: frozenset[str] = frozenset(),
         default_app: str = "bff",
         request_log: RequestLog | None = None,
+        trusted_proxies: Sequence[client_ip.Network] = (),
     ) -> None:
         self.app = app
         self.app_segments = app_segments
@@ -60,6 +62,7 @@ class RequestContextMiddleware:
         self.access_log = access_log
         self.ip_blocked = ip_blocked
         self.request_log = request_log
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,13 +96,13 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), rid_header]
             await send(message)
 
-        client = scope.get("client")
+        client = client_ip.resolve(scope, self.trusted_proxies)
         path = scope["path"]
         if (
             self.ip_blocked is not None
             and path.startswith("/api/")
             and client
-            and await self.ip_blocked(scope, client[0])
+            and await self.ip_blocked(scope, client)
         ):
             await self._refuse(
                 send_wrapper, 403, "IP_BLOCKED", "Requests from this address are blocked", request_id, started
