@@ -225,7 +225,7 @@ class EndpointRunner:
         if ids:
             await watch_export(
                 cache=ctx.cache, db=ctx.db, bus=ctx.bus, settings=ctx.settings, user_id=principal.user_id,
-                ip=_client_ip(request), kind=str(self.spec.exports), row_ids=ids,
+                ip=client_ip(request), kind=str(self.spec.exports), row_ids=ids,
             )  # fmt: skip
 
     async def _screen_call(
