@@ -135,16 +135,18 @@ async def limited(call: Call) -> dict[str, object]:
 
 
 # What the sections of PRB-08 do on the next requests, set by tests/bff/test_partial_screens.py:
-# {section: "slow" | "nap" | "fail" | "slow_sql"}; a section not named answers at once.
+# {section: "slow" | "nap" | "doze" | "fail" | "slow_sql"}; a section not named answers at once.
 SECTION_FAULTS: dict[str, str] = {}
 
 
 async def _section_value(call: Call, name: str, session: Session) -> dict[str, object]:
     fault = SECTION_FAULTS.get(name)
     if fault == "slow":
-        await asyncio.sleep(1.0)  # past the 300 ms budget of `extra`
+        await asyncio.sleep(1.0)  # past the 500 ms budget of `extra`
     elif fault == "nap":
         await asyncio.sleep(0.2)  # within every budget, beyond a tight deadline
+    elif fault == "doze":
+        await asyncio.sleep(1.5)  # within the 5 s budget of `later`, beyond a 1 s deadline
     elif fault == "fail":
         raise RuntimeError(f"section {name} broke")
     elif fault == "slow_sql":  # PostgreSQL only: a statement still running when the budget ends
@@ -167,11 +169,11 @@ SECTION_VERSION = [1]
     errors=("SECTION_TIMEOUT",),
 )
 async def sectioned(call: Call) -> dict[str, object]:
-    """A screen of three sections: `me` (required), `extra` (300 ms budget) and `later`."""
+    """A screen of three sections: `me` (required), `extra` (500 ms budget) and `later`."""
     parts = await call.sections(
         {
             "me": Section(lambda s: _section_value(call, "me", s), required=True),
-            "extra": Section(lambda s: _section_value(call, "extra", s), budget_ms=300),
+            "extra": Section(lambda s: _section_value(call, "extra", s), budget_ms=500),
             "later": Section(lambda s: _section_value(call, "later", s), budget_ms=5000),
         }
     )
