@@ -21,6 +21,14 @@ MAX_ROW_ID = 2**31 - 1
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 _PARAM = re.compile(r"\{([^}]+)\}")
+# What `tsh.platform.idempotency.validate_key` takes: 1..200 printable ASCII characters, no
+# surrounding space (a uuid in practice).
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[!-~]([ -~]*[!-~])?$",
+}
 
 
 def id_parameter(name: str) -> dict[str, Any]:
@@ -79,7 +87,9 @@ def _operation_id(method: str, path: str) -> str:
     return "_".join([method, *words]).replace("-", "_")
 
 
-def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: bool) -> None:
+def _complete_operation(
+    path: str, method: str, op: dict[str, Any], *, public: bool, no_idempotency: tuple[str, ...]
+) -> None:
     declared = {p["name"] for p in op.get("parameters", []) if p.get("in") == "path"}
     missing = [id_parameter(n) for n in _PARAM.findall(path) if n not in declared]
     if missing:
@@ -94,18 +104,24 @@ def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: b
     responses.setdefault("429", _error("RATE_LIMITED, with Retry-After"))
     responses.setdefault("503", _error("SERVICE_UNAVAILABLE: the database is unavailable; retry"))
     if method in WRITE_METHODS:
+        responses.setdefault("400", _error("MALFORMED_REQUEST (no JSON body), IDEMPOTENCY_KEY_REQUIRED"))
         responses.setdefault("409", _error("A conflict with the current state"))
         responses.setdefault("413", _error("PAYLOAD_TOO_LARGE"))
-        if not any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
+        honoured = not any(path.startswith(p) for p in no_idempotency)
+        if honoured and not any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
             op.setdefault("parameters", []).append(
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": IDEMPOTENCY_KEY_SCHEMA,
                     "description": "replays the first answer for the same key and body (24 h)",
                 }
             )
+    # A route's own `responses={401: {"description": ...}}` (login, refresh) gets the envelope.
+    for status, response in responses.items():
+        if status[0] in "45" and "content" not in response:
+            response["content"] = {"application/json": {"schema": ERROR_REF}}
     if missing:
         responses.setdefault("404", _error("NOT_FOUND, also for a record outside the caller's scope"))
     if not public:
@@ -114,13 +130,16 @@ def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: b
         responses.setdefault("403", _error("FORBIDDEN: the caller's role may not use this function"))
 
 
-def complete_document(doc: dict[str, Any], *, public_paths: Iterable[str] = ()) -> dict[str, Any]:
+def complete_document(
+    doc: dict[str, Any], *, public_paths: Iterable[str] = (), no_idempotency: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`no_idempotency`: path prefixes whose writes ignore an Idempotency-Key (not documented there)."""
     public = set(public_paths)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
             if isinstance(op, dict) and method in {"get", *WRITE_METHODS}:
-                _complete_operation(path, method, op, public=path in public)
+                _complete_operation(path, method, op, public=path in public, no_idempotency=no_idempotency)
     defs: dict[str, Any] = {}
     doc["paths"] = _hoist(doc.get("paths", {}), defs)
     for name in list(components):
