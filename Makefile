@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-## make run: install, migrate, seed demo data when empty, print demo logins, serve on :8000
+## make run [PORT=8001]: install, migrate, seed demo data when empty, print demo logins, serve on :PORT
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/tsh run
+	$(BIN)/tsh run --port $(PORT)
 
 ## make test: lint, types and the whole suite (embedded defaults, then PostgreSQL + Redis
 ## when TSH_TEST_DATABASE_URL / TSH_TEST_REDIS_URL are set, as .ci/run does)

@@ -18,3 +18,16 @@ def test_routes_prints_every_registered_endpoint() -> None:
     summary = lines[-1]
     for app, count in (("consumer", 37), ("salesperson", 13), ("pos", 16)):
         assert f"{app} {count}" in summary
+
+
+def test_run_refuses_a_busy_port_before_migrating() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["run", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port}" in result.output and "--port" in result.output
+    assert "Demo logins" not in result.output

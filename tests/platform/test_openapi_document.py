@@ -133,3 +133,27 @@ def test_idempotency_keys_are_what_the_schema_says() -> None:
     for bad in ("", " a", "a ", "clé", "a\tb", "x" * 201):
         with pytest.raises(AppError):
             validate_key(bad)
+
+
+def test_suggestions_document_their_minimum(document: dict[str, Any]) -> None:
+    """The 2-character minimum of `q` (QUERY_TOO_SHORT) was not in the schema."""
+    params = document["paths"]["/api/bff/mobile/search/suggestions"]["get"]["parameters"]
+    [q] = [p for p in params if p["name"] == "q"]
+    assert q["schema"]["minLength"] == 2 and q["required"] is True
+
+
+def test_computed_legacy_calls_declare_their_query(document: dict[str, Any]) -> None:
+    """`GET /api/orders/stats` required `user_id` without declaring it."""
+    params = document["paths"]["/api/orders/stats"]["get"]["parameters"]
+    assert {"name": "user_id", "in": "query", "required": True}.items() <= next(
+        p for p in params if p["name"] == "user_id"
+    ).items()
+
+
+def test_bounded_decimal_inputs_are_integer_or_decimal_string(document: dict[str, Any]) -> None:
+    params = document["paths"]["/api/bff/mobile/products"]["get"]["parameters"]
+    [price] = [p for p in params if p["name"] == "max_price"]
+    integer, text, null = price["schema"]["anyOf"]
+    assert integer["type"] == "integer" and null == {"type": "null"}
+    assert re.fullmatch(text["pattern"].strip("^$"), "999999999999.99")
+    assert not re.fullmatch(text["pattern"].strip("^$"), "1000000000000")

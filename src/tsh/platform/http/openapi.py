@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
+
 MAX_ROW_ID = 2**31 - 1
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -40,28 +42,62 @@ def id_parameter(name: str) -> dict[str, Any]:
     }
 
 
-# How pydantic renders a Decimal input (`DecimalIn` and the types built on it).
-_PYDANTIC_DECIMAL = [{"type": "number"}, {"type": "string"}]
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The query parameters of a route that parses its query string with `model` itself."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+# How pydantic renders a Decimal input (`DecimalIn` and the types built on it): `number | string`
+# (`| null` when optional), its bounds either as pydantic's own `ge`/`le` beside the `anyOf` or as
+# JSON Schema keywords on the number.
 _BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+_NULL = {"type": "null"}
+
+
+def _is_pydantic_decimal(any_of: Any) -> bool:
+    if not isinstance(any_of, list):
+        return False
+    members = [m for m in any_of if m != _NULL]
+    return (
+        len(members) == 2
+        and members[0].get("type") == "number"
+        and set(members[0]) <= {"type", *_BOUNDS.values()}
+        and members[1] == {"type": "string"}
+    )
 
 
 def _decimal_input(node: dict[str, Any]) -> None:
     """Say what a decimal input takes: an integer or a decimal string, never a float (a float has
-    already lost digits), with its bounds as JSON Schema keywords. Pydantic renders it as
-    `number | string` with its own `ge`/`le`, which no generator or fuzzer understands."""
+    already lost digits), with its bounds as JSON Schema keywords, and a pattern for the string
+    that keeps inside them where a pattern can (digits below the maximum, a non-zero digit when it
+    must be above 0), so that a fuzzer's schema-valid string is one the server takes."""
+    number = next(m for m in node["anyOf"] if m != _NULL)
     bounds = {_BOUNDS[k]: node.pop(k) for k in list(node) if k in _BOUNDS}
+    bounds |= {k: v for k, v in number.items() if k != "type"}
     numeric = {k: float(v) if isinstance(v, str) else v for k, v in bounds.items()}
     unsigned = numeric.get("minimum", -1) >= 0 or numeric.get("exclusiveMinimum", -1) >= 0
-    text: dict[str, Any] = {"type": "string", "pattern": r"^\d+(\.\d+)?$" if unsigned else r"^-?\d+(\.\d+)?$"}
+    whole = r"\d+"
+    if "maximum" in numeric and numeric["maximum"] >= 10 and unsigned:
+        digits = len(str(int(numeric["maximum"]))) - 1  # 10**digits <= maximum
+        whole = r"\d{1," + str(digits) + "}"
+    positive = r"(?=[^1-9]*[1-9])" if numeric.get("exclusiveMinimum", -1) == 0 else ""
+    sign = "" if unsigned else "-?"
+    text: dict[str, Any] = {"type": "string", "pattern": rf"^{positive}{sign}{whole}(\.\d+)?$"}
     if bounds:
         text["description"] = "a decimal within " + ", ".join(f"{k} {v}" for k, v in bounds.items())
-    node["anyOf"] = [{"type": "integer", **numeric}, text]
+    nullable = [_NULL] if _NULL in node["anyOf"] else []
+    node["anyOf"] = [{"type": "integer", **numeric}, text, *nullable]
 
 
 def _hoist(node: Any, defs: dict[str, Any]) -> Any:
     """Move nested `$defs` into `defs` and point `#/$defs/X` references at the components."""
     if isinstance(node, dict):
-        if node.get("anyOf") == _PYDANTIC_DECIMAL:
+        if _is_pydantic_decimal(node.get("anyOf")):
             _decimal_input(node)
         for name, schema in (node.pop("$defs", None) or {}).items():
             schema = _hoist(schema, defs)
