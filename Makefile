@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test check lint types architecture unit bench routes clean
+.PHONY: run test check lint types architecture unit bench routes clean tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,16 +12,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-## make run: install, migrate, seed demo data when empty, print demo logins, serve on :8000
+## make run [PORT=8001]: install, migrate, seed demo data when empty, print demo logins, serve on :PORT
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/tsh run
+	$(BIN)/tsh run --port $(PORT)
 
 ## make test: lint, types and the whole suite (embedded defaults, then PostgreSQL + Redis
 ## when TSH_TEST_DATABASE_URL / TSH_TEST_REDIS_URL are set, as .ci/run does)
-test: $(STAMP) lint types architecture
+test: $(STAMP) tools lint types architecture
 	$(BIN)/python -m tests.run_suites
 
 check: test
+
+## make tools: the client generators that cannot share the project's virtualenv, in .venv-tools
+## (openapi-python-client 0.29.1 needs typer<0.28; the project pins typer 0.29.2). docs/clients.md
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed-opc-0.29.1
+tools: $(TOOLS_STAMP)
+$(TOOLS_STAMP):
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet openapi-python-client==0.29.1 python-dateutil==4.0.0
+	@touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench migrations
@@ -43,7 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.platform_bench
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .mypy_cache .ruff_cache
 
 migration-reset: $(STAMP)
 	$(BIN)/python scripts/regen_initial_migration.py

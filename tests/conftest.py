@@ -96,6 +96,15 @@ async def app(seeded: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture(scope="session")
+def live_url(seeded: Settings) -> Any:
+    """The base URL of a real HTTP server over the seeded database (tests/live/server.py)."""
+    from tests.live.server import live_server
+
+    with live_server(seeded) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def ctx(app: FastAPI) -> AppContext:
     context: AppContext = app.state.ctx
     return context
@@ -130,6 +139,16 @@ def contract_clean(request: pytest.FixtureRequest) -> Any:
     yield
     new = context.contract_violations[seen:]
     assert not new, "responses broke their declarations:\n" + "\n".join(new)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "last: runs after every other test (its writes disturb no later test)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the tests marked `last` (the fuzzer, which writes whatever the schema admits) to the end
+    of the session, so that no test of the same run sees the rows it created."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

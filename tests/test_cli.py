@@ -50,3 +50,16 @@ def test_worker_once_runs_one_job_and_refuses_an_unknown_one(tmp_path: Path) -> 
         assert result.exit_code == 2 and "unknown job" in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_run_refuses_a_busy_port_before_migrating() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["run", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port}" in result.output and "--port" in result.output
+    assert "Demo logins" not in result.output

@@ -81,6 +81,15 @@ def serve(
 @cli.command()
 def run(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Migrate, seed demo data when the database is empty, print the demo logins, serve."""
+    # A busy port is said before migrating and seeding, not after (`make run PORT=8001`).
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            typer.echo(f"port {port} on {host} is not free ({exc.strerror}): use --port", err=True)
+            raise typer.Exit(1) from None
     migrate()
     seed(profile="demo", reset=False, if_empty=True)
     from tsh.seed.demo_users import demo_logins_text

@@ -128,7 +128,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for path, method, status, model in AUTH_SUCCESSES
         ],
     )
-    complete_document(schema, public_paths=PUBLIC_PATHS)
+    complete_document(schema, public_paths=PUBLIC_PATHS, no_idempotency=("/api/auth/",))
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.openapi_schema = schema
     return schema

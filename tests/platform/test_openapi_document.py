@@ -101,3 +101,59 @@ async def test_docs_are_served_from_local_assets(client) -> None:
     assert (await client.get("/openapi.json")).json()["openapi"].startswith("3.1")
     redoc = await client.get("/redoc")
     assert redoc.status_code == 200 and "/docs-assets/redoc.standalone.js" in redoc.text
+
+
+def test_creates_document_201_and_auth_its_401(document: dict[str, Any]) -> None:
+    """schemathesis found creates answering 201 where the document said 200, and login/refresh
+    answering an undocumented 401."""
+    leave = document["paths"]["/api/bff/mobile/hr/leave-requests"]["post"]["responses"]
+    assert leave["201"]["content"] == leave["200"]["content"]
+    for path in ("/api/auth/login", "/api/auth/refresh"):
+        responses = document["paths"][path]["post"]["responses"]
+        assert responses["401"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorEnvelope"
+        }
+        parameters = document["paths"][path]["post"].get("parameters", [])
+        assert not any(p["name"] == "Idempotency-Key" for p in parameters)
+
+
+def test_module_qualified_components_have_distinct_titles(document: dict[str, Any]) -> None:
+    """Generators name a class after the title: two apps' `Dashboard` must not share one."""
+    titles = [s.get("title") for s in document["components"]["schemas"].values() if s.get("title")]
+    assert len(titles) == len(set(titles)), sorted({t for t in titles if titles.count(t) > 1})
+
+
+def test_idempotency_keys_are_what_the_schema_says() -> None:
+    from tsh.platform.errors import AppError
+    from tsh.platform.http.openapi import IDEMPOTENCY_KEY_SCHEMA
+    from tsh.platform.idempotency import validate_key
+
+    assert IDEMPOTENCY_KEY_SCHEMA["pattern"] == r"^[!-~]([ -~]*[!-~])?$"
+    assert validate_key("a1-b2 c3") == "a1-b2 c3"
+    for bad in ("", " a", "a ", "clé", "a\tb", "x" * 201):
+        with pytest.raises(AppError):
+            validate_key(bad)
+
+
+def test_suggestions_document_their_minimum(document: dict[str, Any]) -> None:
+    """The 2-character minimum of `q` (QUERY_TOO_SHORT) was not in the schema."""
+    params = document["paths"]["/api/bff/mobile/search/suggestions"]["get"]["parameters"]
+    [q] = [p for p in params if p["name"] == "q"]
+    assert q["schema"]["minLength"] == 2 and q["required"] is True
+
+
+def test_computed_legacy_calls_declare_their_query(document: dict[str, Any]) -> None:
+    """`GET /api/orders/stats` required `user_id` without declaring it."""
+    params = document["paths"]["/api/orders/stats"]["get"]["parameters"]
+    assert {"name": "user_id", "in": "query", "required": True}.items() <= next(
+        p for p in params if p["name"] == "user_id"
+    ).items()
+
+
+def test_bounded_decimal_inputs_are_integer_or_decimal_string(document: dict[str, Any]) -> None:
+    params = document["paths"]["/api/bff/mobile/products"]["get"]["parameters"]
+    [price] = [p for p in params if p["name"] == "max_price"]
+    integer, text, null = price["schema"]["anyOf"]
+    assert integer["type"] == "integer" and null == {"type": "null"}
+    assert re.fullmatch(text["pattern"].strip("^$"), "999999999999.99")
+    assert not re.fullmatch(text["pattern"].strip("^$"), "1000000000000")

@@ -111,7 +111,11 @@ def _private(response: Response) -> Response:
     return response
 
 
-@router.post("/login", summary="Log in and open a session")
+@router.post(
+    "/login",
+    summary="Log in and open a session",
+    responses={401: {"description": "INVALID_CREDENTIALS (or a disabled account)"}},
+)
 async def login_route(request: Request, body: LoginBody, ctx: AppCtx) -> Response:
     ip, agent = client_ip(request), _user_agent(request)
     try:
@@ -139,7 +143,11 @@ async def login_route(request: Request, body: LoginBody, ctx: AppCtx) -> Respons
     return _private(envelope(request, accepted(outcome).as_data()))
 
 
-@router.post("/refresh", summary="Rotate the refresh token and get a new access token")
+@router.post(
+    "/refresh",
+    summary="Rotate the refresh token and get a new access token",
+    responses={401: {"description": "INVALID_TOKEN: unknown, expired, reused or revoked"}},
+)
 async def refresh_route(request: Request, body: RefreshBody, ctx: AppCtx) -> Response:
     ip = client_ip(request)
     await ctx.limiter.hit(f"refresh:ip:{ip}", ctx.settings.rate_limit_login_ip)

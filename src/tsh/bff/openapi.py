@@ -9,6 +9,7 @@ response by HTTP status with the exact codes the endpoint may answer (`x-error-c
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -18,7 +19,7 @@ from pydantic.json_schema import models_json_schema
 
 from tsh.bff.spec import EndpointSpec
 from tsh.platform.errors import ERROR_CODES
-from tsh.platform.http.openapi import id_parameter
+from tsh.platform.http.openapi import IDEMPOTENCY_KEY_SCHEMA, id_parameter
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorEnvelope"}
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -69,7 +70,7 @@ def operation_extra(spec: EndpointSpec) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": spec.idempotency == "required",
-                "schema": {"type": "string", "maxLength": 200},
+                "schema": IDEMPOTENCY_KEY_SCHEMA,
             }
         )
     responses: dict[str, Any] = {
@@ -99,10 +100,26 @@ Success = tuple[str, str, int, str, "type[BaseModel] | None"]
 
 
 def document_responses(schema: dict[str, Any], specs: Iterable[EndpointSpec]) -> None:
-    """Set each operation's success response to the envelope around its `response=` model."""
+    """Set each operation's success response to the envelope around its `response=` model; an
+    action whose handler can return `Created` answers 201 with the same body."""
+    specs = list(specs)
     document_successes(
         schema, [(s.path, s.method, s.status_code, s.summary, s.response_model) for s in specs]
     )
+    for spec in specs:
+        op = schema.get("paths", {}).get(spec.path, {}).get(spec.method.lower())
+        if op is not None and spec.status_code == 200 and _may_create(spec):
+            op["responses"]["201"] = {**op["responses"]["200"], "description": "Created: " + spec.summary}
+
+
+def _may_create(spec: EndpointSpec) -> bool:
+    """Whether the handler returns `Created` (the runtime answers 201 for it). Read from the
+    handler's source: the declaration has no flag for it, and a wrong guess fails schemathesis'
+    status check (tests/live/test_fuzz_schemathesis.py)."""
+    try:
+        return "Created(" in inspect.getsource(spec.handler)
+    except (OSError, TypeError):
+        return False
 
 
 def document_successes(schema: dict[str, Any], successes: Iterable[Success]) -> None:
@@ -148,6 +165,12 @@ def add_components(schema: dict[str, Any], defs: dict[str, Any]) -> None:
     document would silently describe one model with the other's fields)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in defs.items():
+        if "__" in name:
+            # A module-qualified name (two apps' `Dashboard`): its title, which generators name the
+            # class after, says which one (`tsh__bff__apps__aso__views__Dashboard` -> AsoViewsDashboard).
+            *modules, cls = name.split("__")
+            words = [w for m in modules if m not in ("tsh", "bff", "apps") for w in m.split("_")]
+            definition = {**definition, "title": "".join(w.title() for w in words) + cls}
         if components.setdefault(name, definition) != definition:
             raise ValueError(f"two different schemas are named {name!r}: rename one of the models")
 

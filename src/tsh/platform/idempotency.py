@@ -13,6 +13,7 @@ changes an answer.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,11 +69,15 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
+# 1..200 printable ASCII characters, no surrounding space: what the OpenAPI document declares
+# (IDEMPOTENCY_KEY_SCHEMA), so a client generator and the server agree on every key.
+_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
+
+
 def validate_key(key: str) -> str:
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
         raise AppError(
-            "Idempotency-Key must be 1..200 printable characters", code="VALIDATION_ERROR", status=422
+            "Idempotency-Key must be 1..200 printable ASCII characters", code="VALIDATION_ERROR", status=422
         )
     return key
 

@@ -32,6 +32,7 @@ from tsh.domain.pos.models import PosLine, PosTransaction
 from tsh.domain.sales.models import ORDER_STATUSES, Order, OrderLine
 from tsh.platform.db.base import utcnow
 from tsh.platform.http.ids import RowIdIn
+from tsh.platform.http.openapi import query_parameters
 
 STAFF = Access(roles={"staff": "all"})
 PRODUCT_EXPANSION = Expansion(
@@ -191,7 +192,14 @@ def add_dashboard_routes(router: APIRouter, orders: Resource) -> None:
         methods=["GET"],
         tags=["orders"],
         summary="Order statistics of a salesperson",
+        # The handlers parse the query themselves, so FastAPI cannot see the parameters.
+        openapi_extra={"parameters": query_parameters(StatsQuery)},
     )
     router.add_api_route(
-        "/api/products/top-selling", top, methods=["GET"], tags=["products"], summary="Best-selling products"
+        "/api/products/top-selling",
+        top,
+        methods=["GET"],
+        tags=["products"],
+        summary="Best-selling products",
+        openapi_extra={"parameters": query_parameters(TopQuery)},
     )

@@ -54,7 +54,7 @@ def parse_query(request: Request, model: type[Paging]) -> Paging:
 
 
 def path_id(request: Request) -> int:
-    return path_row_id(request.path_params.get("id", ""))
+    return path_row_id(str(request.path_params.get("id", "")))
 
 
 def context(request: Request) -> AppContext:

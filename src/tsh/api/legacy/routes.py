@@ -29,6 +29,11 @@ from tsh.platform.errors import AppError, Forbidden, NotFound
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
+# Only digits reach a record route: `PATCH /api/orders/stats` is then the 405 of the `stats` route
+# (with `Allow: GET`) instead of a 404 for a record named "stats"; any other path id is the
+# router's 404 NOT_FOUND, as before. The document still says `{id}` (FastAPI drops the converter).
+ID = "/{id:int}"
+
 
 def _list(res: Resource) -> Endpoint:
     query = query_model(res.model.__name__, res.model, res.filters)
@@ -143,7 +148,7 @@ def add_resources(router: APIRouter, resources: Sequence[Resource]) -> None:
             )
         if "get" in res.ops:
             router.add_api_route(
-                base + "/{id}",
+                base + ID,
                 _audited(res, "GET", _get(res)),
                 methods=["GET"],
                 tags=tag,
@@ -151,7 +156,7 @@ def add_resources(router: APIRouter, resources: Sequence[Resource]) -> None:
             )
         if "update" in res.ops:
             router.add_api_route(
-                base + "/{id}",
+                base + ID,
                 _audited(res, "PATCH", _write(res, "update")),
                 methods=["PATCH"],
                 tags=tag,
@@ -159,7 +164,7 @@ def add_resources(router: APIRouter, resources: Sequence[Resource]) -> None:
             )
         if "delete" in res.ops:
             router.add_api_route(
-                base + "/{id}",
+                base + ID,
                 _audited(res, "DELETE", _write(res, "delete")),
                 methods=["DELETE"],
                 tags=tag,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from tsh.platform.errors import AppError
 from tsh.platform.http.envelope import error_bytes, metadata
@@ -71,12 +72,23 @@ def _allowed_methods(request: Request) -> str:
     """Every method the path takes. Starlette names only the first route whose path matched, and
     FastAPI registers one route per method, so GET and POST on one path would answer Allow: GET."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in _flat(request.app.router.routes):
         match, _ = route.matches({**request.scope, "method": "GET"})
         if match != Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())
     methods.discard("HEAD")
     return ", ".join(sorted(methods))
+
+
+def _flat(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes of included routers too (FastAPI wraps each `include_router` in one route that
+    has no methods; the auth and legacy routers are included without a prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat(inner.routes)
+        else:
+            yield route
 
 
 async def _database(request: Request, exc: Exception) -> Response:

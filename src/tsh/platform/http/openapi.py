@@ -17,10 +17,20 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
+
 MAX_ROW_ID = 2**31 - 1
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 _PARAM = re.compile(r"\{([^}]+)\}")
+# What `tsh.platform.idempotency.validate_key` takes: 1..200 printable ASCII characters, no
+# surrounding space (a uuid in practice).
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[!-~]([ -~]*[!-~])?$",
+}
 
 
 def id_parameter(name: str) -> dict[str, Any]:
@@ -32,28 +42,62 @@ def id_parameter(name: str) -> dict[str, Any]:
     }
 
 
-# How pydantic renders a Decimal input (`DecimalIn` and the types built on it).
-_PYDANTIC_DECIMAL = [{"type": "number"}, {"type": "string"}]
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The query parameters of a route that parses its query string with `model` itself."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+# How pydantic renders a Decimal input (`DecimalIn` and the types built on it): `number | string`
+# (`| null` when optional), its bounds either as pydantic's own `ge`/`le` beside the `anyOf` or as
+# JSON Schema keywords on the number.
 _BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+_NULL = {"type": "null"}
+
+
+def _is_pydantic_decimal(any_of: Any) -> bool:
+    if not isinstance(any_of, list):
+        return False
+    members = [m for m in any_of if m != _NULL]
+    return (
+        len(members) == 2
+        and members[0].get("type") == "number"
+        and set(members[0]) <= {"type", *_BOUNDS.values()}
+        and members[1] == {"type": "string"}
+    )
 
 
 def _decimal_input(node: dict[str, Any]) -> None:
     """Say what a decimal input takes: an integer or a decimal string, never a float (a float has
-    already lost digits), with its bounds as JSON Schema keywords. Pydantic renders it as
-    `number | string` with its own `ge`/`le`, which no generator or fuzzer understands."""
+    already lost digits), with its bounds as JSON Schema keywords, and a pattern for the string
+    that keeps inside them where a pattern can (digits below the maximum, a non-zero digit when it
+    must be above 0), so that a fuzzer's schema-valid string is one the server takes."""
+    number = next(m for m in node["anyOf"] if m != _NULL)
     bounds = {_BOUNDS[k]: node.pop(k) for k in list(node) if k in _BOUNDS}
+    bounds |= {k: v for k, v in number.items() if k != "type"}
     numeric = {k: float(v) if isinstance(v, str) else v for k, v in bounds.items()}
     unsigned = numeric.get("minimum", -1) >= 0 or numeric.get("exclusiveMinimum", -1) >= 0
-    text: dict[str, Any] = {"type": "string", "pattern": r"^\d+(\.\d+)?$" if unsigned else r"^-?\d+(\.\d+)?$"}
+    whole = r"\d+"
+    if "maximum" in numeric and numeric["maximum"] >= 10 and unsigned:
+        digits = len(str(int(numeric["maximum"]))) - 1  # 10**digits <= maximum
+        whole = r"\d{1," + str(digits) + "}"
+    positive = r"(?=[^1-9]*[1-9])" if numeric.get("exclusiveMinimum", -1) == 0 else ""
+    sign = "" if unsigned else "-?"
+    text: dict[str, Any] = {"type": "string", "pattern": rf"^{positive}{sign}{whole}(\.\d+)?$"}
     if bounds:
         text["description"] = "a decimal within " + ", ".join(f"{k} {v}" for k, v in bounds.items())
-    node["anyOf"] = [{"type": "integer", **numeric}, text]
+    nullable = [_NULL] if _NULL in node["anyOf"] else []
+    node["anyOf"] = [{"type": "integer", **numeric}, text, *nullable]
 
 
 def _hoist(node: Any, defs: dict[str, Any]) -> Any:
     """Move nested `$defs` into `defs` and point `#/$defs/X` references at the components."""
     if isinstance(node, dict):
-        if node.get("anyOf") == _PYDANTIC_DECIMAL:
+        if _is_pydantic_decimal(node.get("anyOf")):
             _decimal_input(node)
         for name, schema in (node.pop("$defs", None) or {}).items():
             schema = _hoist(schema, defs)
@@ -79,7 +123,9 @@ def _operation_id(method: str, path: str) -> str:
     return "_".join([method, *words]).replace("-", "_")
 
 
-def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: bool) -> None:
+def _complete_operation(
+    path: str, method: str, op: dict[str, Any], *, public: bool, no_idempotency: tuple[str, ...]
+) -> None:
     declared = {p["name"] for p in op.get("parameters", []) if p.get("in") == "path"}
     missing = [id_parameter(n) for n in _PARAM.findall(path) if n not in declared]
     if missing:
@@ -94,18 +140,24 @@ def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: b
     responses.setdefault("429", _error("RATE_LIMITED, with Retry-After"))
     responses.setdefault("503", _error("SERVICE_UNAVAILABLE: the database is unavailable; retry"))
     if method in WRITE_METHODS:
+        responses.setdefault("400", _error("MALFORMED_REQUEST (no JSON body), IDEMPOTENCY_KEY_REQUIRED"))
         responses.setdefault("409", _error("A conflict with the current state"))
         responses.setdefault("413", _error("PAYLOAD_TOO_LARGE"))
-        if not any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
+        honoured = not any(path.startswith(p) for p in no_idempotency)
+        if honoured and not any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
             op.setdefault("parameters", []).append(
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": IDEMPOTENCY_KEY_SCHEMA,
                     "description": "replays the first answer for the same key and body (24 h)",
                 }
             )
+    # A route's own `responses={401: {"description": ...}}` (login, refresh) gets the envelope.
+    for status, response in responses.items():
+        if status[0] in "45" and "content" not in response:
+            response["content"] = {"application/json": {"schema": ERROR_REF}}
     if missing:
         responses.setdefault("404", _error("NOT_FOUND, also for a record outside the caller's scope"))
     if not public:
@@ -114,13 +166,16 @@ def _complete_operation(path: str, method: str, op: dict[str, Any], *, public: b
         responses.setdefault("403", _error("FORBIDDEN: the caller's role may not use this function"))
 
 
-def complete_document(doc: dict[str, Any], *, public_paths: Iterable[str] = ()) -> dict[str, Any]:
+def complete_document(
+    doc: dict[str, Any], *, public_paths: Iterable[str] = (), no_idempotency: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`no_idempotency`: path prefixes whose writes ignore an Idempotency-Key (not documented there)."""
     public = set(public_paths)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
             if isinstance(op, dict) and method in {"get", *WRITE_METHODS}:
-                _complete_operation(path, method, op, public=path in public)
+                _complete_operation(path, method, op, public=path in public, no_idempotency=no_idempotency)
     defs: dict[str, Any] = {}
     doc["paths"] = _hoist(doc.get("paths", {}), defs)
     for name in list(components):

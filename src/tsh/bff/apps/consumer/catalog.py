@@ -64,7 +64,9 @@ class ProductsQuery(Page):
 
 
 class SuggestQuery(Query):
-    q: str = Field(max_length=100)
+    # The 2-character minimum is documented; the handler enforces it (after trimming) with its own
+    # code, QUERY_TOO_SHORT, rather than a VALIDATION_ERROR.
+    q: str = Field(max_length=100, json_schema_extra={"minLength": 2})
 
 
 class PromotionsQuery(Page):

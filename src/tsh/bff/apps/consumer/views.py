@@ -396,7 +396,10 @@ class ConOrderInvoice(View):
     balance: MoneyOut
 
 
-class ConOrderPayment(View):
+class ConPaymentOfOrder(View):
+    """A payment allocated to the order (named so that no generated enum `ConOrderPaymentMethod`
+    collides with `ConOrder.payment_method`)."""
+
     id: RowId
     number: str
     method: PaymentMethod
@@ -465,7 +468,7 @@ class ConOrder(View):
     total: MoneyOut
     timeline: list[ConStatusChange]
     invoice: ConOrderInvoice | None
-    payments: list[ConOrderPayment]
+    payments: list[ConPaymentOfOrder]
     refunds: list[ConOrderRefund]
     return_requests: list[ConOrderReturn]
 

@@ -116,7 +116,7 @@ class PosReceiptBranch(View):
     name_en: str
     name_ar: str
     address: str
-    phone: str
+    phone: str | None  # a branch may have no phone number on file
 
 
 class PosReceipt(View):
