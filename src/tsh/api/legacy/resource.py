@@ -65,6 +65,9 @@ class Resource:
     # Ops answered by a domain service instead of the generic column write (see `commands`).
     commands: Mapping[Op, Command] = field(default_factory=dict)
     idempotency: Literal["required", "optional"] = "optional"
+    # A list that hands out customer or order rows: counted for the mass_export detector, as the
+    # BFF list screens declared `exports=` are (clarifications: threat detectors).
+    exports: Literal["customers", "orders"] | None = None
 
     @property
     def entity(self) -> str:

@@ -22,7 +22,7 @@ from tsh.api.legacy.http import (
     run_write,
 )
 from tsh.api.legacy.resource import Op, Resource, get_record, list_records
-from tsh.domain.identity.detectors import detect_privilege_probe
+from tsh.domain.identity.detectors import detect_privilege_probe, watch_export
 from tsh.domain.identity.service import record_audit
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
@@ -46,6 +46,11 @@ def _list(res: Resource) -> Endpoint:
         ctx = request.app.state.ctx
         async with ctx.db.read_session() as session:
             records, total = await list_records(session, res, principal, params, skip=skip, limit=limit)
+        if res.exports is not None:
+            await watch_export(
+                cache=ctx.cache, db=ctx.db, bus=ctx.bus, settings=ctx.settings, user_id=principal.user_id,
+                ip=client_ip(request), kind=res.exports, row_ids=[r["id"] for r in records],
+            )  # fmt: skip
         return bare(records, total=total)
 
     return endpoint

@@ -105,6 +105,7 @@ SALES: tuple[Resource, ...] = (
             n: n for n in ("salesperson_id", "customer_id", "partner_id", "branch_id", "status", "channel")
         },
         order=(("placed_at", True),),
+        exports="orders",
         ops=frozenset({"list", "get", "update"}),
         write_roles={"branch_manager": "branch", "warehouse_staff": "branch"},  # staff: shipped only
         commands={"update": services.ORDER_STATUS},
@@ -140,6 +141,7 @@ SALES: tuple[Resource, ...] = (
             owner_role="salesperson",
             owner_code="SALESPERSON_NOT_FOUND",
         ),
+        exports="customers",
         ops=frozenset({"list", "get", "create", "update"}),
         filters={
             n: n for n in ("salesperson_id", "partner_id", "branch_id", "type", "status", "on_hold", "phone")
