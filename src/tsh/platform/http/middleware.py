@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tsh.platform.db.unavailable import RETRY_AFTER_S, database_unavailable, describe
 from tsh.platform.http import client_ip
 from tsh.platform.http.envelope import error_bytes, metadata
 from tsh.platform.metrics import LATENCY, REQUESTS
@@ -125,8 +126,25 @@ class RequestContextMiddleware:
                 await self.app(scope, limited_receive, send_wrapper)
             except _BodyTooLarge:
                 await self._too_large(scope, send_wrapper, request_id, started)
-            except Exception:
-                # Inside the app's own error handling, so the 500 carries the request id too.
+            except Exception as exc:
+                # Inside the app's own error handling, so the 500 carries the request id too. A lost
+                # database connection raised outside the routes (a commit, a middleware) is a 503.
+                if database_unavailable(exc) and not started_response:
+                    log.error(
+                        "database unavailable: %s",
+                        describe(exc),
+                        extra={"request_id": request_id, "path": scope["path"]},
+                    )
+                    await self._refuse(
+                        send_wrapper,
+                        503,
+                        "SERVICE_UNAVAILABLE",
+                        "The database is unavailable",
+                        request_id,
+                        started,
+                        retry_after=RETRY_AFTER_S,
+                    )
+                    return self._observe(scope, status, started, request_id)
                 log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
                 if started_response:
                     raise
@@ -141,19 +159,21 @@ class RequestContextMiddleware:
         )
 
     async def _refuse(
-        self, send: Send, status: int, code: str, message: str, request_id: str, started: float
+        self,
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str,
+        started: float,
+        *,
+        retry_after: int | None = None,
     ) -> None:
         body = error_bytes(message=message, code=code, meta=metadata(request_id=request_id, started=started))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(retry_after).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     def _observe(self, scope: Scope, status: int, started: float, request_id: str) -> None:
