@@ -19,16 +19,20 @@ from prometheus_client import (
     multiprocess,
 )
 
-# Fine enough for ms-level p50/p95/p99 of cached screens and slow enough ones for cold screens.
+# Fine enough for ms-level p50/p95/p99 of cached screens and slow enough ones for cold screens;
+# up to 30 s (nginx's proxy_read_timeout is 30 s) so a stuck request during an outage
+# lands in a bucket rather than only in +Inf.
 LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05,
-    0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0,
+    0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0,
 )  # fmt: skip
 
 REQUESTS = Counter("tsh_http_requests_total", "HTTP requests", ["app", "route", "method", "status"])
 LATENCY = Histogram(
     "tsh_http_request_duration_seconds", "Request latency", ["app", "route"], buckets=LATENCY_BUCKETS
 )
+# Requests being served now, summed over the live workers (a dead worker's count is dropped).
+IN_FLIGHT = Gauge("tsh_http_requests_in_flight", "Requests being served", multiprocess_mode="livesum")
 CACHE = Counter("tsh_cache_requests_total", "Screen cache lookups", ["category", "outcome"])
 INVALIDATIONS = Counter("tsh_cache_invalidations_total", "Invalidations by domain event", ["event"])
 SECTION_LATENCY = Histogram(

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tsh.platform.db.unavailable import RETRY_AFTER_S, database_unavailable, describe
 from tsh.platform.http import client_ip
 from tsh.platform.http.envelope import error_bytes, metadata
-from tsh.platform.metrics import LATENCY, REQUESTS
+from tsh.platform.metrics import IN_FLIGHT, LATENCY, REQUESTS
 from tsh.platform.requestlog import RequestLog
 
 log = logging.getLogger("tsh.access")
@@ -69,6 +69,13 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        IN_FLIGHT.inc()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            IN_FLIGHT.dec()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = ""
         declared = -1
