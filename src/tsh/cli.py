@@ -58,6 +58,9 @@ def serve(
     """Start uvicorn on tsh.main:app (run `tsh migrate` first when using several workers)."""
     import uvicorn
 
+    from tsh.platform.metrics import clear_multiprocess_dir
+
+    clear_multiprocess_dir()
     if not access_log:
         os.environ["TSH_ACCESS_LOG"] = "false"
     uvicorn.run(

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tsh.platform.db.unavailable import RETRY_AFTER_S, database_unavailable, describe
 from tsh.platform.http import client_ip
 from tsh.platform.http.envelope import error_bytes, metadata
-from tsh.platform.metrics import IN_FLIGHT, LATENCY, REQUESTS
+from tsh.platform.metrics import IN_FLIGHT, LATENCY, REQUESTS, refresh_process_metrics
 from tsh.platform.requestlog import RequestLog
 
 log = logging.getLogger("tsh.access")
@@ -190,6 +190,7 @@ class RequestContextMiddleware:
         path = scope["path"]
         app = app_label(path, self.app_segments, self.default_app)
         REQUESTS.labels(app, template, scope["method"], str(status)).inc()
+        refresh_process_metrics()
         LATENCY.labels(app, template).observe(elapsed)
         if self.request_log is not None and path.startswith("/api/"):
             # `cached` and `user_id` are left in the request state by the BFF runtime and auth.
