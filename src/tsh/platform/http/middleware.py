@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tsh.platform.db.unavailable import RETRY_AFTER_S, database_unavailable, describe
@@ -89,6 +90,10 @@ class RequestContextMiddleware:
                 except ValueError:
                     declared = -1
         request_id = request_id or uuid.uuid4().hex
+        # Every log line of this request carries its id, uvicorn's "Exception in ASGI application"
+        # too: that is logged after the app returns, so the id is not unbound here (uvicorn runs
+        # each request in a task of its own, whose context ends with it).
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["started"] = started
