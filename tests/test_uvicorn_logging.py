@@ -30,6 +30,9 @@ def restore_logging() -> Any:
 def test_uvicorn_lines_are_json_with_the_request_id(
     restore_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # As a uvicorn started with its default log_config leaves it (the live-server tests do).
+    logging.getLogger("uvicorn.error").handlers[:] = [logging.StreamHandler()]
+    logging.getLogger("uvicorn.error").propagate = False
     configure_logging(Settings(env="test", log_json=True))
     structlog.contextvars.bind_contextvars(request_id="req-42")
     logging.getLogger("uvicorn.error").error("Exception in ASGI application")

@@ -34,5 +34,10 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     access = logging.getLogger("tsh.access")
     access.disabled = not settings.access_log
+    # uvicorn's loggers write through the handler above (a uvicorn started with its default
+    # log_config gives them plain-text handlers of their own and stops propagation).
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
