@@ -129,9 +129,12 @@ EOF
 tsh_env() {
     # One secret for every instance, made once: a token from one instance is valid on the other.
     [ -f "$CLUSTER/secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$CLUSTER/secret")
+    # TSH_ENV=prod refuses to start without a metrics token; Prometheus scrapes from loopback.
+    [ -f "$CLUSTER/metrics-token" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$CLUSTER/metrics-token")
     TSH_ENV_VARS=(
         TSH_ENV=prod
         TSH_SECRET_KEY="$(cat "$CLUSTER/secret")"
+        TSH_METRICS_TOKEN="$(cat "$CLUSTER/metrics-token")"
         TSH_DATABASE_URL="$PRIMARY_URL"
         TSH_DATABASE_REPLICA_URL="$REPLICA_URL"
         TSH_REDIS_URL="$REDIS_URL"

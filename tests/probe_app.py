@@ -178,3 +178,40 @@ async def sectioned(call: Call) -> dict[str, object]:
         }
     )
     return {"id": call.user_id, **parts}
+
+
+class FaultQuery(Strict):
+    kind: str
+
+
+def _db_faults() -> dict[str, BaseException]:
+    """What a PostgreSQL primary restart (and a few real bugs) raise, as the driver and SQLAlchemy
+    raise them; `GET /db-fault?kind=` raises one, so the 503/500 mapping is tested without a restart."""
+    import asyncpg.exceptions as pg
+    from sqlalchemy import exc as sa
+
+    shutdown = pg.AdminShutdownError("terminating connection due to administrator command")
+    return {
+        # SQLAlchemy wraps AdminShutdownError in a plain DBAPIError (not an OperationalError).
+        "admin_shutdown": sa.DBAPIError("SELECT 1", None, shutdown),
+        "admin_shutdown_raw": shutdown,
+        "shutting_down": pg.CannotConnectNowError("the database system is shutting down"),
+        "connection_lost": pg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        "closed": sa.InterfaceError("SELECT 1", None, Exception("connection is closed")),
+        "invalidated": sa.DBAPIError("SELECT 1", None, Exception("gone"), connection_invalidated=True),
+        "refused": ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"),
+        "pool_timeout": sa.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
+        "operational": sa.OperationalError("SELECT 1", None, Exception("database is locked")),
+        # Real bugs stay 500.
+        "integrity": sa.IntegrityError("INSERT", None, Exception("duplicate key")),
+        "programming": sa.ProgrammingError("SELEC 1", None, pg.PostgresSyntaxError("syntax error")),
+        "statement_timeout": sa.DBAPIError("SELECT 1", None, pg.QueryCanceledError("canceling statement")),
+        "interface": sa.InterfaceError("SELECT 1", None, Exception("cannot perform operation")),
+        "file": FileNotFoundError(2, "No such file or directory"),
+    }
+
+
+@probe.screen("PRB-09", "/db-fault", roles=STAFF, scope="own", cache="none")
+async def db_fault(call: Call, *, query: FaultQuery) -> dict[str, object]:
+    """Raises the database fault named by `kind`."""
+    raise _db_faults()[query.kind]

@@ -58,6 +58,11 @@ def serve(
     """Start uvicorn on tsh.main:app (run `tsh migrate` first when using several workers)."""
     import uvicorn
 
+    from tsh.logging import configure_logging
+    from tsh.platform.metrics import clear_multiprocess_dir
+
+    clear_multiprocess_dir()
+    configure_logging(get_settings())
     if not access_log:
         os.environ["TSH_ACCESS_LOG"] = "false"
     uvicorn.run(
@@ -69,6 +74,9 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_level="warning",
+        # uvicorn's lines go through tsh.logging (JSON with the request id), not its own
+        # plain-text handlers; the startup lines use it too, hence configure_logging above.
+        log_config=None,
         # Phones on slow links reuse one connection between screens; uvicorn's 5 s default would
         # close it between two taps and pay a new TCP (and TLS) handshake each time.
         timeout_keep_alive=75,

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
             raise ValueError("TSH_SECRET_KEY must be set outside TSH_ENV=dev|test")
         if len(self.secret_key) < 32:
             raise ValueError("TSH_SECRET_KEY must be at least 32 characters")
+        # In production /metrics is reachable from every private address a proxy or pod has:
+        # without a token anyone inside the network could read the route-level traffic.
+        if self.env == "prod" and not self.metrics_token:
+            raise ValueError("TSH_METRICS_TOKEN must be set when TSH_ENV=prod")
         return self
 
     @property

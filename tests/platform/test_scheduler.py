@@ -154,8 +154,9 @@ async def test_the_scheduler_runs_each_job_at_start_up(ctx: AppContext) -> None:
 def test_jobs_run_in_the_server_by_default_only_in_dev() -> None:
     assert Settings(env="dev").runs_jobs_in_server
     assert not Settings(env="test").runs_jobs_in_server
-    assert not Settings(env="prod", secret_key="x" * 40).runs_jobs_in_server
-    assert Settings(env="prod", secret_key="x" * 40, jobs_in_server=True).runs_jobs_in_server
+    prod = {"env": "prod", "secret_key": "x" * 40, "metrics_token": "m" * 32}
+    assert not Settings(**prod).runs_jobs_in_server
+    assert Settings(**prod, jobs_in_server=True).runs_jobs_in_server
     assert not Settings(env="dev", jobs_in_server=False).runs_jobs_in_server
 
 

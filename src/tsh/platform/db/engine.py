@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tsh.config import Settings
+from tsh.platform.db.unavailable import database_unavailable
+
+# After the replica fails, screens read the primary this long before trying the replica again
+# (the readiness probe brings it back sooner once it answers).
+REPLICA_RETRY_S = 5.0
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
@@ -60,8 +66,11 @@ class Database:
         self.command_engine = (
             make_engine(settings.database_url, pool_size=pool) if self.is_sqlite else self.engine
         )
+        self._replica_down_until = 0.0
         if settings.database_replica_url:
             self.replica_engine = make_engine(settings.database_replica_url, pool_size=pool, writer=False)
+            event.listen(self.replica_engine.sync_engine, "handle_error", self._on_replica_error)
+            event.listen(self.replica_engine.sync_engine, "do_connect", self._connect_replica)
         else:
             self.replica_engine = self.engine
         self._primary = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
@@ -81,8 +90,31 @@ class Database:
         return self.replica_engine is not self.engine
 
     def read_session(self) -> AsyncSession:
-        """A session for screens; may be served by the replica."""
-        return self._reader()
+        """A session for screens; served by the replica unless it failed in the last few seconds."""
+        return self._primary() if self.replica_down else self._reader()
+
+    @property
+    def replica_down(self) -> bool:
+        return self.has_replica and time.monotonic() < self._replica_down_until
+
+    def mark_replica(self, *, up: bool) -> None:
+        """Record the replica's state: down sends screens to the primary for REPLICA_RETRY_S."""
+        self._replica_down_until = 0.0 if up else time.monotonic() + REPLICA_RETRY_S
+
+    def _connect_replica(self, dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # A refused new connection is a raw driver/socket error that never reaches handle_error.
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            if database_unavailable(exc):
+                self.mark_replica(up=False)
+            raise
+
+    def _on_replica_error(self, context: ExceptionContext) -> None:
+        # A lost or refused replica connection (the request that hit it answers 503 and the phone
+        # retries); the next screens read the primary instead of failing the same way.
+        if context.is_disconnect or database_unavailable(context.original_exception):
+            self.mark_replica(up=False)
 
     def pool_usage(self) -> dict[str, tuple[int, int]]:
         """(checked out, size) per pool, for the metrics scrape."""

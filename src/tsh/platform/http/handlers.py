@@ -6,14 +6,16 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 
+import asyncpg.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 
+from tsh.platform.db.unavailable import RETRY_AFTER_S, database_unavailable, describe
 from tsh.platform.errors import AppError
 from tsh.platform.http.envelope import error_bytes, metadata
 from tsh.platform.http.validation import details_from
@@ -91,14 +93,27 @@ def _flat(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
             yield route
 
 
-async def _database(request: Request, exc: Exception) -> Response:
-    log.error("database unavailable: %s", type(exc).__name__)
-    return error_response(
-        request, AppError("The database is unavailable", code="SERVICE_UNAVAILABLE", status=503)
+def unavailable_error() -> AppError:
+    return AppError(
+        "The database is unavailable",
+        code="SERVICE_UNAVAILABLE",
+        status=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 
 
+async def _database(request: Request, exc: Exception) -> Response:
+    """A driver or pool error: 503 when the connection was lost or refused, else a bug (500)."""
+    if not database_unavailable(exc):
+        return await _unhandled(request, exc)
+    log.error("database unavailable: %s", describe(exc))
+    return error_response(request, unavailable_error())
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):  # wrapped by something that is not a driver error
+        log.error("database unavailable: %s", describe(exc))
+        return error_response(request, unavailable_error())
     log.exception("unhandled error", exc_info=exc)
     return error_response(request, AppError("Internal server error", code="INTERNAL_ERROR", status=500))
 
@@ -107,7 +122,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(OperationalError, _database)
-    app.add_exception_handler(PoolTimeout, _database)
-    app.add_exception_handler(ConnectionRefusedError, _database)
+    # DBAPIError covers OperationalError and the plain DBAPIError SQLAlchemy wraps asyncpg's
+    # AdminShutdownError in; the raw driver and socket errors escape on a new connection.
+    for exc_class in (
+        DBAPIError,
+        PoolTimeout,
+        asyncpg.exceptions.PostgresError,
+        asyncpg.exceptions.InterfaceError,
+        ConnectionError,
+        TimeoutError,
+    ):
+        app.add_exception_handler(exc_class, _database)
     app.add_exception_handler(Exception, _unhandled)

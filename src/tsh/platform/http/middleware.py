@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tsh.platform.db.unavailable import RETRY_AFTER_S, database_unavailable, describe
 from tsh.platform.http import client_ip
 from tsh.platform.http.envelope import error_bytes, metadata
-from tsh.platform.metrics import LATENCY, REQUESTS
+from tsh.platform.metrics import IN_FLIGHT, LATENCY, REQUESTS, refresh_process_metrics
 from tsh.platform.requestlog import RequestLog
 
 log = logging.getLogger("tsh.access")
@@ -68,6 +70,13 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        IN_FLIGHT.inc()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            IN_FLIGHT.dec()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = ""
         declared = -1
@@ -81,6 +90,10 @@ class RequestContextMiddleware:
                 except ValueError:
                     declared = -1
         request_id = request_id or uuid.uuid4().hex
+        # Every log line of this request carries its id, uvicorn's "Exception in ASGI application"
+        # too: that is logged after the app returns, so the id is not unbound here (uvicorn runs
+        # each request in a task of its own, whose context ends with it).
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["started"] = started
@@ -125,8 +138,25 @@ class RequestContextMiddleware:
                 await self.app(scope, limited_receive, send_wrapper)
             except _BodyTooLarge:
                 await self._too_large(scope, send_wrapper, request_id, started)
-            except Exception:
-                # Inside the app's own error handling, so the 500 carries the request id too.
+            except Exception as exc:
+                # Inside the app's own error handling, so the 500 carries the request id too. A lost
+                # database connection raised outside the routes (a commit, a middleware) is a 503.
+                if database_unavailable(exc) and not started_response:
+                    log.error(
+                        "database unavailable: %s",
+                        describe(exc),
+                        extra={"request_id": request_id, "path": scope["path"]},
+                    )
+                    await self._refuse(
+                        send_wrapper,
+                        503,
+                        "SERVICE_UNAVAILABLE",
+                        "The database is unavailable",
+                        request_id,
+                        started,
+                        retry_after=RETRY_AFTER_S,
+                    )
+                    return self._observe(scope, status, started, request_id)
                 log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
                 if started_response:
                     raise
@@ -141,19 +171,21 @@ class RequestContextMiddleware:
         )
 
     async def _refuse(
-        self, send: Send, status: int, code: str, message: str, request_id: str, started: float
+        self,
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str,
+        started: float,
+        *,
+        retry_after: int | None = None,
     ) -> None:
         body = error_bytes(message=message, code=code, meta=metadata(request_id=request_id, started=started))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(retry_after).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     def _observe(self, scope: Scope, status: int, started: float, request_id: str) -> None:
@@ -163,6 +195,7 @@ class RequestContextMiddleware:
         path = scope["path"]
         app = app_label(path, self.app_segments, self.default_app)
         REQUESTS.labels(app, template, scope["method"], str(status)).inc()
+        refresh_process_metrics()
         LATENCY.labels(app, template).observe(elapsed)
         if self.request_log is not None and path.startswith("/api/"):
             # `cached` and `user_id` are left in the request state by the BFF runtime and auth.
