@@ -219,17 +219,25 @@ async def test_salesperson_dashboard_reports_its_sections(api: Api) -> None:
     assert isinstance(body["data"]["receivables"]["outstanding"], list)
 
 
-async def _fresh_dashboard(api: Api, client: httpx.AsyncClient, email: str) -> dict[str, Any]:
+async def _fresh_dashboard(
+    api: Api, client: httpx.AsyncClient, email: str, app: str = "salesperson", **params: Any
+) -> dict[str, Any]:
+    """A freshly computed dashboard of `app` (SAL-01 for the week unless told)."""
     # Drop the stored whole answers (last good values carry no tags and stay).
-    await api.ctx.cache.invalidate(["app:salesperson"])
+    await api.ctx.cache.invalidate([f"app:{app}"])
+    if app == "salesperson":
+        params = params or {"date_range": "week"}
     r = await client.get(
-        "/api/bff/mobile/salesperson/dashboard",
-        params={"date_range": "week"},
-        headers=await api.auth.headers(email),
+        api.app(app).base + "/dashboard", params=params, headers=await api.auth.headers(email)
     )
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def _all_ok(body: dict[str, Any], *sections: str) -> None:
+    assert body["metadata"]["cached"] is False
+    assert body["metadata"]["sections"] == {s: {"status": "ok"} for s in sections}
 
 
 async def test_salesperson_dashboard_keeps_its_figures_when_the_money_part_fails(
@@ -296,3 +304,35 @@ async def test_pos_and_consumer_homes_report_their_sections(api: Api) -> None:
     assert home.json()["metadata"]["sections"] == {
         s: {"status": "ok"} for s in ("categories", "promotions", "best_sellers", "new_arrivals")
     }
+
+
+async def test_finance_dashboard_reports_its_sections(api: Api, client: httpx.AsyncClient) -> None:
+    body = await _fresh_dashboard(api, client, demo("accountant", 2), "accounting")
+    _all_ok(body, "balances", "bank_lines", "results")
+    data = body["data"]
+    assert data["month_to_date"]["net_profit"] is not None
+    assert isinstance(data["unreconciled_bank_lines"], int) and len(data["cash"]) == 2
+
+
+async def test_finance_dashboard_shows_old_results_as_stale_but_never_old_balances(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.finance import dashboard
+
+    email = demo("branch_manager", 1)
+    whole = await _fresh_dashboard(api, client, email, "accounting")
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the ledger is down")
+
+    monkeypatch.setattr(dashboard, "_results", broken)
+    partial = await _fresh_dashboard(api, client, email, "accounting")
+    results = partial["metadata"]["sections"]["results"]
+    assert results["status"] == "stale" and results["age_s"] >= 0
+    assert partial["data"]["month_to_date"] == whole["data"]["month_to_date"]
+    assert partial["data"]["cash"] == whole["data"]["cash"]
+    # Balances are required: a failure there fails the screen instead of showing an old figure.
+    monkeypatch.setattr(dashboard, "_balances", broken)
+    await api.ctx.cache.invalidate(["app:accounting"])
+    r = await client.get(api.app("accounting").base + "/dashboard", headers=await api.auth.headers(email))
+    assert r.status_code == 500 and r.json()["error_code"] == "INTERNAL_ERROR"
