@@ -336,3 +336,38 @@ async def test_finance_dashboard_shows_old_results_as_stale_but_never_old_balanc
     await api.ctx.cache.invalidate(["app:accounting"])
     r = await client.get(api.app("accounting").base + "/dashboard", headers=await api.auth.headers(email))
     assert r.status_code == 500 and r.json()["error_code"] == "INTERNAL_ERROR"
+
+
+async def test_stock_dashboard_reports_its_sections(api: Api, client: httpx.AsyncClient) -> None:
+    body = await _fresh_dashboard(api, client, demo("warehouse_staff", 1), "inventory")
+    _all_ok(body, "stock", "work", "activity")
+    data = body["data"]
+    assert isinstance(data["open_counts"], int) and isinstance(data["recent_movements"], list)
+    assert data["low_stock"] == sum(w["low"] for w in data["by_warehouse"])
+
+
+async def test_stock_dashboard_keeps_stock_when_activity_fails(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.inventory import queries
+
+    email = demo("inventory_manager", 2)
+    whole = await _fresh_dashboard(api, client, email, "inventory")
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the movements are down")
+
+    monkeypatch.setattr(queries, "_activity", broken)
+    partial = await _fresh_dashboard(api, client, email, "inventory")
+    activity = partial["metadata"]["sections"]["activity"]
+    assert activity["status"] == "stale" and activity["age_s"] >= 0
+    # The last good movements (timestamps and money through the cache) validate as before.
+    assert partial["data"]["recent_movements"] == whole["data"]["recent_movements"]
+    assert partial["data"]["by_warehouse"] == whole["data"]["by_warehouse"]
+    monkeypatch.setattr(queries, "_work", broken)
+    # Another caller's screen: its own last good values (or none yet, then null), never these.
+    other = await _fresh_dashboard(api, client, demo("branch_manager", 2), "inventory")
+    work = other["metadata"]["sections"]["work"]
+    assert work["status"] in ("error", "stale")
+    if work["status"] == "error":
+        assert other["data"]["open_counts"] is None
