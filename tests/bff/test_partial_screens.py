@@ -371,3 +371,24 @@ async def test_stock_dashboard_keeps_stock_when_activity_fails(
     assert work["status"] in ("error", "stale")
     if work["status"] == "error":
         assert other["data"]["open_counts"] is None
+
+
+async def test_security_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.identity import oversight
+
+    email = demo("security_officer", 1)
+    whole = await _fresh_dashboard(api, client, email, "security")
+    _all_ok(whole, "alarms", "sessions", "recent_events")
+    assert isinstance(whole["data"]["active_sessions"], list) and whole["data"]["threat_level"]
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the session store is down")
+
+    monkeypatch.setattr(oversight, "_sessions", broken)
+    partial = await _fresh_dashboard(api, client, email, "security")
+    sessions = partial["metadata"]["sections"]["sessions"]
+    assert sessions["status"] == "stale" and sessions["age_s"] >= 0
+    assert partial["data"]["active_sessions"] == whole["data"]["active_sessions"]
+    assert partial["metadata"]["sections"]["alarms"] == {"status": "ok"}
