@@ -392,3 +392,26 @@ async def test_security_dashboard_reports_its_sections(
     assert sessions["status"] == "stale" and sessions["age_s"] >= 0
     assert partial["data"]["active_sessions"] == whole["data"]["active_sessions"]
     assert partial["metadata"]["sections"]["alarms"] == {"status": "ok"}
+
+
+async def test_wholesale_home_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.wholesale import reports
+
+    email = demo("wholesale_client", 2)
+    whole = await _fresh_dashboard(api, client, email, "wholesale")
+    _all_ok(whole, "account", "spend", "quick_reorder", "price_changes")
+    assert whole["data"]["spend"]["this_month"] is not None
+    assert isinstance(whole["data"]["quick_reorder"], list)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the order history is down")
+
+    monkeypatch.setattr(reports, "_spend", broken)
+    partial = await _fresh_dashboard(api, client, email, "wholesale")
+    spend = partial["metadata"]["sections"]["spend"]
+    assert spend["status"] == "stale" and spend["age_s"] >= 0
+    assert partial["data"]["spend"] == whole["data"]["spend"]
+    assert partial["data"]["credit"] == whole["data"]["credit"]
+    assert partial["metadata"]["sections"]["price_changes"] == {"status": "ok"}
