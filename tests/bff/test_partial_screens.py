@@ -415,3 +415,25 @@ async def test_wholesale_home_reports_its_sections(
     assert partial["data"]["spend"] == whole["data"]["spend"]
     assert partial["data"]["credit"] == whole["data"]["credit"]
     assert partial["metadata"]["sections"]["price_changes"] == {"status": "ok"}
+
+
+async def test_partner_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.partners import dashboard
+
+    email = demo("partner", 2)
+    whole = await _fresh_dashboard(api, client, email, "partner")
+    _all_ok(whole, "month", "commission", "network", "activity")
+    assert len(whole["data"]["commission"]["payable"]) == 2
+    assert isinstance(whole["data"]["activity"], list)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the commission ledger is down")
+
+    monkeypatch.setattr(dashboard, "_commission", broken)
+    partial = await _fresh_dashboard(api, client, email, "partner")
+    commission = partial["metadata"]["sections"]["commission"]
+    assert commission["status"] == "stale" and commission["age_s"] >= 0
+    assert partial["data"]["commission"] == whole["data"]["commission"]
+    assert partial["data"]["month"] == whole["data"]["month"]
