@@ -437,3 +437,25 @@ async def test_partner_dashboard_reports_its_sections(
     assert commission["status"] == "stale" and commission["age_s"] >= 0
     assert partial["data"]["commission"] == whole["data"]["commission"]
     assert partial["data"]["month"] == whole["data"]["month"]
+
+
+async def test_service_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.aftersales import reports
+
+    email = demo("service_agent", 2)
+    whole = await _fresh_dashboard(api, client, email, "aso")
+    _all_ok(whole, "requests", "jobs", "desk")
+    assert isinstance(whole["data"]["todays_jobs"], list)
+    assert isinstance(whole["data"]["parts_below_reorder"], int)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the parts store is down")
+
+    monkeypatch.setattr(reports, "_desk", broken)
+    partial = await _fresh_dashboard(api, client, email, "aso")
+    desk = partial["metadata"]["sections"]["desk"]
+    assert desk["status"] == "stale" and desk["age_s"] >= 0
+    assert partial["data"]["refunds_this_week"] == whole["data"]["refunds_this_week"]
+    assert partial["data"]["open_requests"] == whole["data"]["open_requests"]
