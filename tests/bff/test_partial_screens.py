@@ -459,3 +459,24 @@ async def test_service_dashboard_reports_its_sections(
     assert desk["status"] == "stale" and desk["age_s"] >= 0
     assert partial["data"]["refunds_this_week"] == whole["data"]["refunds_this_week"]
     assert partial["data"]["open_requests"] == whole["data"]["open_requests"]
+
+
+async def test_hr_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.hr import people_views
+
+    email = demo("hr_manager", 2)
+    whole = await _fresh_dashboard(api, client, email, "hr")
+    _all_ok(whole, "people", "payroll", "reviews")
+    assert isinstance(whole["data"]["review_cycles"], list) and whole["data"]["headcount"] > 0
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the review store is down")
+
+    monkeypatch.setattr(people_views, "_reviews", broken)
+    partial = await _fresh_dashboard(api, client, email, "hr")
+    reviews = partial["metadata"]["sections"]["reviews"]
+    assert reviews["status"] == "stale" and reviews["age_s"] >= 0
+    assert partial["data"]["review_cycles"] == whole["data"]["review_cycles"]
+    assert partial["data"]["payroll"] == whole["data"]["payroll"]
