@@ -219,17 +219,25 @@ async def test_salesperson_dashboard_reports_its_sections(api: Api) -> None:
     assert isinstance(body["data"]["receivables"]["outstanding"], list)
 
 
-async def _fresh_dashboard(api: Api, client: httpx.AsyncClient, email: str) -> dict[str, Any]:
+async def _fresh_dashboard(
+    api: Api, client: httpx.AsyncClient, email: str, app: str = "salesperson", **params: Any
+) -> dict[str, Any]:
+    """A freshly computed dashboard of `app` (SAL-01 for the week unless told)."""
     # Drop the stored whole answers (last good values carry no tags and stay).
-    await api.ctx.cache.invalidate(["app:salesperson"])
+    await api.ctx.cache.invalidate([f"app:{app}"])
+    if app == "salesperson":
+        params = params or {"date_range": "week"}
     r = await client.get(
-        "/api/bff/mobile/salesperson/dashboard",
-        params={"date_range": "week"},
-        headers=await api.auth.headers(email),
+        api.app(app).base + "/dashboard", params=params, headers=await api.auth.headers(email)
     )
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def _all_ok(body: dict[str, Any], *sections: str) -> None:
+    assert body["metadata"]["cached"] is False
+    assert body["metadata"]["sections"] == {s: {"status": "ok"} for s in sections}
 
 
 async def test_salesperson_dashboard_keeps_its_figures_when_the_money_part_fails(
@@ -296,3 +304,179 @@ async def test_pos_and_consumer_homes_report_their_sections(api: Api) -> None:
     assert home.json()["metadata"]["sections"] == {
         s: {"status": "ok"} for s in ("categories", "promotions", "best_sellers", "new_arrivals")
     }
+
+
+async def test_finance_dashboard_reports_its_sections(api: Api, client: httpx.AsyncClient) -> None:
+    body = await _fresh_dashboard(api, client, demo("accountant", 2), "accounting")
+    _all_ok(body, "balances", "bank_lines", "results")
+    data = body["data"]
+    assert data["month_to_date"]["net_profit"] is not None
+    assert isinstance(data["unreconciled_bank_lines"], int) and len(data["cash"]) == 2
+
+
+async def test_finance_dashboard_shows_old_results_as_stale_but_never_old_balances(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.finance import dashboard
+
+    email = demo("branch_manager", 1)
+    whole = await _fresh_dashboard(api, client, email, "accounting")
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the ledger is down")
+
+    monkeypatch.setattr(dashboard, "_results", broken)
+    partial = await _fresh_dashboard(api, client, email, "accounting")
+    results = partial["metadata"]["sections"]["results"]
+    assert results["status"] == "stale" and results["age_s"] >= 0
+    assert partial["data"]["month_to_date"] == whole["data"]["month_to_date"]
+    assert partial["data"]["cash"] == whole["data"]["cash"]
+    # Balances are required: a failure there fails the screen instead of showing an old figure.
+    monkeypatch.setattr(dashboard, "_balances", broken)
+    await api.ctx.cache.invalidate(["app:accounting"])
+    r = await client.get(api.app("accounting").base + "/dashboard", headers=await api.auth.headers(email))
+    assert r.status_code == 500 and r.json()["error_code"] == "INTERNAL_ERROR"
+
+
+async def test_stock_dashboard_reports_its_sections(api: Api, client: httpx.AsyncClient) -> None:
+    body = await _fresh_dashboard(api, client, demo("warehouse_staff", 1), "inventory")
+    _all_ok(body, "stock", "work", "activity")
+    data = body["data"]
+    assert isinstance(data["open_counts"], int) and isinstance(data["recent_movements"], list)
+    assert data["low_stock"] == sum(w["low"] for w in data["by_warehouse"])
+
+
+async def test_stock_dashboard_keeps_stock_when_activity_fails(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.inventory import queries
+
+    email = demo("inventory_manager", 2)
+    whole = await _fresh_dashboard(api, client, email, "inventory")
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the movements are down")
+
+    monkeypatch.setattr(queries, "_activity", broken)
+    partial = await _fresh_dashboard(api, client, email, "inventory")
+    activity = partial["metadata"]["sections"]["activity"]
+    assert activity["status"] == "stale" and activity["age_s"] >= 0
+    # The last good movements (timestamps and money through the cache) validate as before.
+    assert partial["data"]["recent_movements"] == whole["data"]["recent_movements"]
+    assert partial["data"]["by_warehouse"] == whole["data"]["by_warehouse"]
+    monkeypatch.setattr(queries, "_work", broken)
+    # Another caller's screen: its own last good values (or none yet, then null), never these.
+    other = await _fresh_dashboard(api, client, demo("branch_manager", 2), "inventory")
+    work = other["metadata"]["sections"]["work"]
+    assert work["status"] in ("error", "stale")
+    if work["status"] == "error":
+        assert other["data"]["open_counts"] is None
+
+
+async def test_security_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.identity import oversight
+
+    email = demo("security_officer", 1)
+    whole = await _fresh_dashboard(api, client, email, "security")
+    _all_ok(whole, "alarms", "sessions", "recent_events")
+    assert isinstance(whole["data"]["active_sessions"], list) and whole["data"]["threat_level"]
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the session store is down")
+
+    monkeypatch.setattr(oversight, "_sessions", broken)
+    partial = await _fresh_dashboard(api, client, email, "security")
+    sessions = partial["metadata"]["sections"]["sessions"]
+    assert sessions["status"] == "stale" and sessions["age_s"] >= 0
+    assert partial["data"]["active_sessions"] == whole["data"]["active_sessions"]
+    assert partial["metadata"]["sections"]["alarms"] == {"status": "ok"}
+
+
+async def test_wholesale_home_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.wholesale import reports
+
+    email = demo("wholesale_client", 2)
+    whole = await _fresh_dashboard(api, client, email, "wholesale")
+    _all_ok(whole, "account", "spend", "quick_reorder", "price_changes")
+    assert whole["data"]["spend"]["this_month"] is not None
+    assert isinstance(whole["data"]["quick_reorder"], list)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the order history is down")
+
+    monkeypatch.setattr(reports, "_spend", broken)
+    partial = await _fresh_dashboard(api, client, email, "wholesale")
+    spend = partial["metadata"]["sections"]["spend"]
+    assert spend["status"] == "stale" and spend["age_s"] >= 0
+    assert partial["data"]["spend"] == whole["data"]["spend"]
+    assert partial["data"]["credit"] == whole["data"]["credit"]
+    assert partial["metadata"]["sections"]["price_changes"] == {"status": "ok"}
+
+
+async def test_partner_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.partners import dashboard
+
+    email = demo("partner", 2)
+    whole = await _fresh_dashboard(api, client, email, "partner")
+    _all_ok(whole, "month", "commission", "network", "activity")
+    assert len(whole["data"]["commission"]["payable"]) == 2
+    assert isinstance(whole["data"]["activity"], list)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the commission ledger is down")
+
+    monkeypatch.setattr(dashboard, "_commission", broken)
+    partial = await _fresh_dashboard(api, client, email, "partner")
+    commission = partial["metadata"]["sections"]["commission"]
+    assert commission["status"] == "stale" and commission["age_s"] >= 0
+    assert partial["data"]["commission"] == whole["data"]["commission"]
+    assert partial["data"]["month"] == whole["data"]["month"]
+
+
+async def test_service_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.aftersales import reports
+
+    email = demo("service_agent", 2)
+    whole = await _fresh_dashboard(api, client, email, "aso")
+    _all_ok(whole, "requests", "jobs", "desk")
+    assert isinstance(whole["data"]["todays_jobs"], list)
+    assert isinstance(whole["data"]["parts_below_reorder"], int)
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the parts store is down")
+
+    monkeypatch.setattr(reports, "_desk", broken)
+    partial = await _fresh_dashboard(api, client, email, "aso")
+    desk = partial["metadata"]["sections"]["desk"]
+    assert desk["status"] == "stale" and desk["age_s"] >= 0
+    assert partial["data"]["refunds_this_week"] == whole["data"]["refunds_this_week"]
+    assert partial["data"]["open_requests"] == whole["data"]["open_requests"]
+
+
+async def test_hr_dashboard_reports_its_sections(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsh.domain.hr import people_views
+
+    email = demo("hr_manager", 2)
+    whole = await _fresh_dashboard(api, client, email, "hr")
+    _all_ok(whole, "people", "payroll", "reviews")
+    assert isinstance(whole["data"]["review_cycles"], list) and whole["data"]["headcount"] > 0
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the review store is down")
+
+    monkeypatch.setattr(people_views, "_reviews", broken)
+    partial = await _fresh_dashboard(api, client, email, "hr")
+    reviews = partial["metadata"]["sections"]["reviews"]
+    assert reviews["status"] == "stale" and reviews["age_s"] >= 0
+    assert partial["data"]["review_cycles"] == whole["data"]["review_cycles"]
+    assert partial["data"]["payroll"] == whole["data"]["payroll"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -62,10 +63,31 @@ def _money_totals(rows: list[tuple[str, Decimal]]) -> list[dict[str, Any]]:
     return [wire(v, c) for c, v in sorted(totals.items())]  # type: ignore[misc]
 
 
-async def dashboard(session: AsyncSession, actor: Actor, *, day: dt.date | None = None) -> dict[str, Any]:
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+DESK_FIELDS = (
+    "returns_awaiting_decision",
+    "refunds_this_week",
+    "warranties_expiring_30d",
+    "parts_below_reorder",
+)
+
+
+async def dashboard_parts(
+    session: AsyncSession, actor: Actor, *, day: dt.date | None = None
+) -> dict[str, DashboardPart]:
+    """ASO-01 as the parts the screen runs as sections: `requests` (open requests by status and
+    priority, SLA breaches), `jobs` (the day's jobs per technician), `desk` (returns, refunds,
+    warranties, parts: all null for a technician, who sees only their own jobs and figures)."""
     r = await reach(session, actor)
-    day = day or business_today()
-    own = r.technician_id is not None
+    on = day or business_today()
+    return {
+        "requests": lambda s: _requests(s, r, on),
+        "jobs": lambda s: _jobs(s, actor, r, on),
+        "desk": lambda s: _desk(s, r, on),
+    }
+
+
+async def _requests(session: AsyncSession, r: Reach, day: dt.date) -> dict[str, Any]:
     open_rows = (
         await session.execute(
             _scoped(
@@ -80,24 +102,7 @@ async def dashboard(session: AsyncSession, actor: Actor, *, day: dt.date | None 
     by_status = Counter(s for s, _, _ in open_rows)
     by_priority = Counter(p for _, p, _ in open_rows)
     breaches = sum(1 for _, _, due in open_rows if (due if due.tzinfo else due.replace(tzinfo=dt.UTC)) < now)
-    jobs_stmt = (
-        select(Job.technician_id, Job.status, Job.duration_min)
-        .join(ServiceRequest, ServiceRequest.id == Job.service_request_id)
-        .where(Job.start >= day_start_utc(day), Job.start < day_start_utc(day + dt.timedelta(days=1)))
-        .where(Job.status != "cancelled")
-    )
-    if r.branch_id is not None:
-        jobs_stmt = jobs_stmt.where(ServiceRequest.branch_id == r.branch_id)
-    if own:
-        jobs_stmt = jobs_stmt.where(Job.technician_id == r.technician_id)
-    per_tech: dict[int, dict[str, int]] = defaultdict(lambda: {"jobs": 0, "completed": 0, "booked_min": 0})
-    for tech_id, status, minutes in (await session.execute(jobs_stmt)).tuples():
-        row = per_tech[tech_id]
-        row["jobs"] += 1
-        row["booked_min"] += minutes
-        row["completed"] += status == "completed"
-    names = await technician_names(session, actor, set(per_tech))
-    out: dict[str, Any] = {
+    return {
         "date": day,
         "open_requests": {
             "total": len(open_rows),
@@ -107,14 +112,33 @@ async def dashboard(session: AsyncSession, actor: Actor, *, day: dt.date | None 
             ],
         },
         "sla_breaches": breaches,
-        "todays_jobs": [{"technician": names[t], **v} for t, v in sorted(per_tech.items())],
-        "returns_awaiting_decision": None,
-        "refunds_this_week": None,
-        "warranties_expiring_30d": None,
-        "parts_below_reorder": None,
     }
-    if own:
-        return out
+
+
+async def _jobs(session: AsyncSession, actor: Actor, r: Reach, day: dt.date) -> dict[str, Any]:
+    jobs_stmt = (
+        select(Job.technician_id, Job.status, Job.duration_min)
+        .join(ServiceRequest, ServiceRequest.id == Job.service_request_id)
+        .where(Job.start >= day_start_utc(day), Job.start < day_start_utc(day + dt.timedelta(days=1)))
+        .where(Job.status != "cancelled")
+    )
+    if r.branch_id is not None:
+        jobs_stmt = jobs_stmt.where(ServiceRequest.branch_id == r.branch_id)
+    if r.technician_id is not None:
+        jobs_stmt = jobs_stmt.where(Job.technician_id == r.technician_id)
+    per_tech: dict[int, dict[str, int]] = defaultdict(lambda: {"jobs": 0, "completed": 0, "booked_min": 0})
+    for tech_id, status, minutes in (await session.execute(jobs_stmt)).tuples():
+        row = per_tech[tech_id]
+        row["jobs"] += 1
+        row["booked_min"] += minutes
+        row["completed"] += status == "completed"
+    names = await technician_names(session, actor, set(per_tech))
+    return {"todays_jobs": [{"technician": names[t], **v} for t, v in sorted(per_tech.items())]}
+
+
+async def _desk(session: AsyncSession, r: Reach, day: dt.date) -> dict[str, Any]:
+    if r.technician_id is not None:
+        return dict.fromkeys(DESK_FIELDS)
     branch = r.branch_id
     ret_stmt = select(func.count()).where(ReturnRequest.status == "requested")
     ref_stmt = select(Refund.currency, Refund.amount).where(
@@ -133,21 +157,20 @@ async def dashboard(session: AsyncSession, actor: Actor, *, day: dt.date | None 
         ref_stmt = ref_stmt.where(Refund.branch_id == branch)
         parts_stmt = parts_stmt.where(PartStock.branch_id == branch)
     refunds = list((await session.execute(ref_stmt)).tuples())
-    out["returns_awaiting_decision"] = int(await session.scalar(ret_stmt) or 0)
-    out["refunds_this_week"] = {"count": len(refunds), "totals": _money_totals(refunds)}
     # Warranties carry no branch: a customer may bring a product to any branch (ASO-15).
-    out["warranties_expiring_30d"] = int(
-        await session.scalar(
-            select(func.count()).where(
-                Warranty.status == "active",
-                Warranty.ends_on >= day,
-                Warranty.ends_on <= day + dt.timedelta(days=30),
-            )
+    expiring = await session.scalar(
+        select(func.count()).where(
+            Warranty.status == "active",
+            Warranty.ends_on >= day,
+            Warranty.ends_on <= day + dt.timedelta(days=30),
         )
-        or 0
     )
-    out["parts_below_reorder"] = int(await session.scalar(parts_stmt) or 0)
-    return out
+    return {
+        "returns_awaiting_decision": int(await session.scalar(ret_stmt) or 0),
+        "refunds_this_week": {"count": len(refunds), "totals": _money_totals(refunds)},
+        "warranties_expiring_30d": int(expiring or 0),
+        "parts_below_reorder": int(await session.scalar(parts_stmt) or 0),
+    }
 
 
 def _pct(part: int, whole: int) -> float | None:

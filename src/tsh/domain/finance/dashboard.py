@@ -4,10 +4,13 @@ the same days of last month, unreconciled bank lines, tax payable and the curren
 Branch scope: ledger figures from the branch's lines, receivables from its invoices. Bank
 statements belong to the company's bank accounts, not to a branch, so a branch manager gets no
 unreconciled-lines figure (null) rather than a company-wide one.
+
+The screen runs the figures as sections (`dashboard_parts`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,16 +50,58 @@ async def _results(session: AsyncSession, first: date, last: date, branch: int |
     return {"revenue": revenue, "expenses": expenses, "net_profit": revenue - expenses}
 
 
-async def dashboard(
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+async def dashboard_parts(
     session: AsyncSession, actor: Actor, *, branch_id: int | None, currency: str, today: date
-) -> dict[str, Any]:
-    """The figures in base IQD, or in USD at today's rate when `currency` is USD (cash per currency)."""
+) -> dict[str, DashboardPart]:
+    """ACC-01 as the parts the screen runs as sections, in base IQD or in USD at today's rate
+    (cash and bank per currency); scope and rate are settled first (NO_EXCHANGE_RATE).
+
+    `balances`: cash, bank, receivables, tax payable, the period: money a user acts on, so the
+    screen makes it required (never shown stale). `results`: month to date against the same days
+    of last month. `bank_lines`: unreconciled statement lines (null for a branch)."""
     branch = line_branch(actor, branch_id)
     rate = Decimal(1) if currency == BASE_CURRENCY else await posting.rate_in_force(session, today)
 
     def shown(base: Decimal) -> dict[str, Any] | None:
         return wire(base if rate == 1 else round_money(base / rate, currency), currency)
 
+    async def money(s: AsyncSession) -> dict[str, Any]:
+        return await _balances(s, branch, currency, today, shown)
+
+    async def results(s: AsyncSession) -> dict[str, Any]:
+        month_start = today.replace(day=1)
+        last_start = add_months(month_start, -1)
+        # The same number of days of last month (capped at its end) makes the comparison fair.
+        last_end = min(last_start + (today - month_start), month_start - timedelta(days=1))
+        now = await _results(s, month_start, today, branch)
+        before = await _results(s, last_start, last_end, branch)
+        return {
+            "month_to_date": {k: shown(v) for k, v in now.items()},
+            "last_month_same_days": {k: shown(v) for k, v in before.items()},
+        }
+
+    async def bank_lines(s: AsyncSession) -> dict[str, Any]:
+        unreconciled = None
+        if branch is None:
+            unreconciled = int(
+                await s.scalar(select(func.count(StatementLine.id)).where(StatementLine.match_id.is_(None)))
+                or 0
+            )
+        return {"unreconciled_bank_lines": unreconciled}
+
+    return {"balances": money, "results": results, "bank_lines": bank_lines}
+
+
+async def _balances(
+    session: AsyncSession,
+    branch: int | None,
+    currency: str,
+    today: date,
+    shown: Callable[[Decimal], dict[str, Any] | None],
+) -> dict[str, Any]:
     cash_ids = await cash_accounts(session)
     bank_ids = set(
         await session.scalars(
@@ -75,23 +120,10 @@ async def dashboard(
     receivable = round_money(dec(await session.scalar(inv)), BASE_CURRENCY)
     overdue = round_money(dec(await session.scalar(inv.where(Invoice.due_date < today))), BASE_CURRENCY)
 
-    month_start = today.replace(day=1)
-    last_start = add_months(month_start, -1)
-    # The same number of days of last month (capped at its end) makes the comparison fair.
-    last_end = min(last_start + (today - month_start), month_start - timedelta(days=1))
-    now = await _results(session, month_start, today, branch)
-    before = await _results(session, last_start, last_end, branch)
-
     tax_ids = [await posting.account_id(session, k) for k in TAX_KEYS]
     all_sums = await balances.sums(session, date_from=None, date_to=today, branch_id=branch)
     tax_payable = sum((c - d for a, (d, c) in all_sums.items() if a in tax_ids), ZERO)
 
-    unreconciled = None
-    if branch is None:
-        unreconciled = int(
-            await session.scalar(select(func.count(StatementLine.id)).where(StatementLine.match_id.is_(None)))
-            or 0
-        )
     period = await session.scalar(
         select(FiscalPeriod).where(FiscalPeriod.year == today.year, FiscalPeriod.month == today.month)
     )
@@ -103,9 +135,6 @@ async def dashboard(
         "bank": [wire(bank[c], c) for c in CURRENCIES],
         "receivables_total": shown(receivable),
         "receivables_overdue": shown(overdue),
-        "month_to_date": {k: shown(v) for k, v in now.items()},
-        "last_month_same_days": {k: shown(v) for k, v in before.items()},
-        "unreconciled_bank_lines": unreconciled,
         "tax_payable": shown(tax_payable),
         "fiscal_period": None
         if period is None

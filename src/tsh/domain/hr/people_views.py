@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -55,18 +56,30 @@ def run_summary(
     }
 
 
-async def dashboard(
-    session: AsyncSession, actor: Actor, *, branch_id: int | None = None, department_id: int | None = None
-) -> dict[str, Any]:
-    """HR-01: headcount, today's attendance, pending leave, the current payroll run (totals only
-    with scope all), open review cycles' progress, hires and exits this month."""
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+def dashboard_parts(
+    actor: Actor, *, branch_id: int | None = None, department_id: int | None = None
+) -> dict[str, DashboardPart]:
+    """HR-01 as the parts the screen runs as sections: `people` (headcount, today's attendance,
+    pending leave, hires and exits this month), `payroll` (the current run, totals only with scope
+    all), `reviews` (open review cycles' progress)."""
     today = business_today()
-    start, end = month_bounds(today.year, today.month)
     where: list[ColumnElement[bool]] = [employee_scope(actor)]
     if branch_id is not None:
         where.append(Employee.branch_id == branch_id)
     if department_id is not None:
         where.append(Employee.department_id == department_id)
+    return {
+        "people": lambda s: _people(s, where, today),
+        "payroll": lambda s: _payroll(s, actor),
+        "reviews": lambda s: _reviews(s, where),
+    }
+
+
+async def _people(session: AsyncSession, where: list[ColumnElement[bool]], today: dt.date) -> dict[str, Any]:
+    start, end = month_bounds(today.year, today.month)
     active = list(
         await session.execute(
             select(
@@ -95,34 +108,6 @@ async def dashboard(
         .select_from(Employee)
         .where(*where, Employee.termination_date >= start, Employee.termination_date <= end)
     )
-    run_where: list[ColumnElement[bool]] = []
-    if not actor.sees_all:
-        run_where.append(or_(PayrollRun.branch_id.is_(None), PayrollRun.branch_id == actor.branch_id))
-    run = await session.scalar(
-        select(PayrollRun)
-        .where(*run_where)
-        .order_by(PayrollRun.year.desc(), PayrollRun.month.desc(), PayrollRun.id.desc())
-        .limit(1)
-    )
-    run_branches = await names(session, branches={run.branch_id} if run is not None else set())
-    cycles: list[dict[str, Any]] = []
-    for c_id, c_name, manager_due, status, count in await session.execute(
-        select(
-            ReviewCycle.id, ReviewCycle.name, ReviewCycle.manager_due, PerformanceReview.status, func.count()
-        )
-        .join(PerformanceReview, PerformanceReview.cycle_id == ReviewCycle.id)
-        .join(Employee, Employee.id == PerformanceReview.employee_id)
-        .where(ReviewCycle.status == "open", *where)
-        .group_by(ReviewCycle.id, ReviewCycle.name, ReviewCycle.manager_due, PerformanceReview.status)
-        .order_by(ReviewCycle.id)
-    ):
-        if not cycles or cycles[-1]["id"] != c_id:
-            cycles.append(
-                {"id": c_id, "name": c_name, "manager_due": manager_due, "total": 0, "awaiting_self": 0,
-                 "awaiting_manager": 0, "completed": 0}
-            )  # fmt: skip
-        cycles[-1][status] += count
-        cycles[-1]["total"] += count
     return {
         "headcount": len(active),
         "by_department": [
@@ -143,13 +128,47 @@ async def dashboard(
             "on_leave": states["on_leave"],
         },
         "pending_leave_requests": int(pending or 0),
-        "payroll": run_summary(run, run_branches["branches"], with_pay=actor.sees_all)
-        if run is not None
-        else None,
-        "review_cycles": cycles,
         "hires_this_month": int(hires or 0),
         "exits_this_month": int(exits or 0),
     }
+
+
+async def _payroll(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    run_where: list[ColumnElement[bool]] = []
+    if not actor.sees_all:
+        run_where.append(or_(PayrollRun.branch_id.is_(None), PayrollRun.branch_id == actor.branch_id))
+    run = await session.scalar(
+        select(PayrollRun)
+        .where(*run_where)
+        .order_by(PayrollRun.year.desc(), PayrollRun.month.desc(), PayrollRun.id.desc())
+        .limit(1)
+    )
+    if run is None:
+        return {"payroll": None}
+    run_branches = await names(session, branches={run.branch_id})
+    return {"payroll": run_summary(run, run_branches["branches"], with_pay=actor.sees_all)}
+
+
+async def _reviews(session: AsyncSession, where: list[ColumnElement[bool]]) -> dict[str, Any]:
+    cycles: list[dict[str, Any]] = []
+    for c_id, c_name, manager_due, status, count in await session.execute(
+        select(
+            ReviewCycle.id, ReviewCycle.name, ReviewCycle.manager_due, PerformanceReview.status, func.count()
+        )
+        .join(PerformanceReview, PerformanceReview.cycle_id == ReviewCycle.id)
+        .join(Employee, Employee.id == PerformanceReview.employee_id)
+        .where(ReviewCycle.status == "open", *where)
+        .group_by(ReviewCycle.id, ReviewCycle.name, ReviewCycle.manager_due, PerformanceReview.status)
+        .order_by(ReviewCycle.id)
+    ):
+        if not cycles or cycles[-1]["id"] != c_id:
+            cycles.append(
+                {"id": c_id, "name": c_name, "manager_due": manager_due, "total": 0, "awaiting_self": 0,
+                 "awaiting_manager": 0, "completed": 0}
+            )  # fmt: skip
+        cycles[-1][status] += count
+        cycles[-1]["total"] += count
+    return {"review_cycles": cycles}
 
 
 def _schedule(e: Employee) -> dict[str, Any]:

@@ -6,6 +6,7 @@ writes revoke sessions. Lists are newest first with keyset cursors (listing.py),
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,9 +51,22 @@ def _person(user_id: int | None, name: str | None) -> dict[str, Any] | None:
 # -- SEC-01 dashboard --------------------------------------------------------------------------
 
 
-async def security_dashboard(session: AsyncSession, actor: Actor, *, settings: Settings) -> dict[str, Any]:
-    now = utcnow()
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
 
+
+def dashboard_parts(actor: Actor, *, settings: Settings) -> dict[str, DashboardPart]:
+    """SEC-01 as the parts the screen runs as sections, all as of one instant: `alarms` (threat
+    level, open threats, failed logins, lockouts, blocks, refresh reuse, detectors), `sessions`
+    (active sessions per app), `recent_events` (the last 20 security events)."""
+    now = utcnow()
+    return {
+        "alarms": lambda s: _alarms(s, now, settings),
+        "sessions": lambda s: _sessions(s, now),
+        "recent_events": _recent_events,
+    }
+
+
+async def _alarms(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, Any]:
     async def failed_since(delta: timedelta) -> int:
         return int(
             await session.scalar(
@@ -71,22 +85,10 @@ async def security_dashboard(session: AsyncSession, actor: Actor, *, settings: S
         .select_from(BlockedIp)
         .where(BlockedIp.lifted_at.is_(None), (BlockedIp.expires_at.is_(None)) | (BlockedIp.expires_at > now))
     )
-    by_app = await session.execute(
-        select(UserSession.app, func.count())
-        .where(UserSession.revoked_at.is_(None), UserSession.expires_at > now)
-        .group_by(UserSession.app)
-        .order_by(func.count().desc())
-    )
     reuse = await session.scalar(
         select(func.count())
         .select_from(SecurityEvent)
         .where(SecurityEvent.type == "refresh_reuse", SecurityEvent.at > now - timedelta(hours=24))
-    )
-    events = await session.execute(
-        select(SecurityEvent, User.name)
-        .outerjoin(User, User.id == SecurityEvent.user_id)
-        .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc())
-        .limit(20)
     )
     return {
         "threat_level": await threat_level(session, now=now),
@@ -97,9 +99,29 @@ async def security_dashboard(session: AsyncSession, actor: Actor, *, settings: S
         },
         "active_lockouts": int(lockouts or 0),
         "blocked_ips": int(blocked or 0),
-        "active_sessions": [{"app": app, "count": int(n)} for app, n in by_app],
         "refresh_reuse_24h": int(reuse or 0),
         "detectors": detector_states(settings),
+    }
+
+
+async def _sessions(session: AsyncSession, now: datetime) -> dict[str, Any]:
+    by_app = await session.execute(
+        select(UserSession.app, func.count())
+        .where(UserSession.revoked_at.is_(None), UserSession.expires_at > now)
+        .group_by(UserSession.app)
+        .order_by(func.count().desc())
+    )
+    return {"active_sessions": [{"app": app, "count": int(n)} for app, n in by_app]}
+
+
+async def _recent_events(session: AsyncSession) -> dict[str, Any]:
+    events = await session.execute(
+        select(SecurityEvent, User.name)
+        .outerjoin(User, User.id == SecurityEvent.user_id)
+        .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc())
+        .limit(20)
+    )
+    return {
         "recent_events": [
             {
                 "id": e.id,
@@ -111,7 +133,7 @@ async def security_dashboard(session: AsyncSession, actor: Actor, *, settings: S
                 "threat_id": e.threat_id,
             }
             for e, name in events
-        ],
+        ]
     }
 
 

@@ -9,7 +9,7 @@ carries no currency); product and warehouse names follow the caller's language.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -190,13 +190,25 @@ async def sales_velocity(
 
 
 # --- INV-01 -------------------------------------------------------------------------------------
-async def dashboard(
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+async def dashboard_parts(
     session: AsyncSession, actor: Actor, *, warehouse_id: int | None = None
-) -> dict[str, Any]:
-    """Stock value per warehouse, low/out SKUs, transfers to act on, open counts, this week's
-    adjustments and the last 10 movements, over the caller's warehouses (or the one asked for)."""
+) -> dict[str, DashboardPart]:
+    """INV-01 over the caller's warehouses (or the one asked for: WAREHOUSE_NOT_FOUND first), as
+    the parts the screen runs as sections: `stock` (value per warehouse, low/out SKUs), `work`
+    (transfers to act on, open counts), `activity` (this week's adjustments, last 10 movements)."""
     wids = await scoped_warehouse_ids(session, actor, warehouse_id)
-    refs = await warehouse_refs(session, wids, actor.language)
+    return {
+        "stock": lambda s: _stock(s, wids, actor.language),
+        "work": lambda s: _work(s, wids),
+        "activity": lambda s: _activity(s, wids, actor.language),
+    }
+
+
+async def _stock(session: AsyncSession, wids: list[int], language: str) -> dict[str, Any]:
+    refs = await warehouse_refs(session, wids, language)
     status = stock_status_sql()
     per_wh = {
         int(w): (int(n or 0), Decimal(v or 0), int(low or 0), int(out or 0))
@@ -225,6 +237,15 @@ async def dashboard(
         }
         for w in wids
     ]
+    return {
+        "total_value": iqd(sum((per_wh.get(w, (0, Decimal(0)))[1] for w in wids), Decimal(0))),
+        "by_warehouse": by_warehouse,
+        "low_stock": sum(r["low"] for r in by_warehouse),
+        "out_of_stock": sum(r["out"] for r in by_warehouse),
+    }
+
+
+async def _work(session: AsyncSession, wids: list[int]) -> dict[str, Any]:
     scoped = Transfer.from_warehouse_id.in_(wids) | Transfer.to_warehouse_id.in_(wids)
     awaiting_dispatch = await session.scalar(
         select(func.count())
@@ -239,6 +260,14 @@ async def dashboard(
     open_counts = await session.scalar(
         select(func.count()).select_from(Count).where(Count.status == "open", Count.warehouse_id.in_(wids))
     )
+    return {
+        "transfers_awaiting_dispatch": int(awaiting_dispatch or 0),
+        "transfers_awaiting_receipt": int(awaiting_receipt or 0),
+        "open_counts": int(open_counts or 0),
+    }
+
+
+async def _activity(session: AsyncSession, wids: list[int], language: str) -> dict[str, Any]:
     week_start = business_today() - dt.timedelta(days=business_today().weekday())
     adj_n, adj_value = (
         await session.execute(
@@ -256,15 +285,8 @@ async def dashboard(
         )
     )
     return {
-        "total_value": iqd(sum((per_wh.get(w, (0, Decimal(0)))[1] for w in wids), Decimal(0))),
-        "by_warehouse": by_warehouse,
-        "low_stock": sum(r["low"] for r in by_warehouse),
-        "out_of_stock": sum(r["out"] for r in by_warehouse),
-        "transfers_awaiting_dispatch": int(awaiting_dispatch or 0),
-        "transfers_awaiting_receipt": int(awaiting_receipt or 0),
-        "open_counts": int(open_counts or 0),
         "adjustments_this_week": {"count": int(adj_n or 0), "value": iqd(Decimal(adj_value))},
-        "recent_movements": await movement_rows(session, recent, actor.language),
+        "recent_movements": await movement_rows(session, recent, language),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -141,13 +142,36 @@ async def purchase_report(
     }
 
 
-async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
-    """WHO-01: credit and hold, open orders, unpaid invoices and next due date, month spend vs last
-    month, the 10 most frequently ordered products and recent price changes on them."""
+DashboardPart = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+async def dashboard_parts(session: AsyncSession, actor: Actor) -> dict[str, DashboardPart]:
+    """WHO-01 as the parts the screen runs as sections, once the account and its price list are
+    known (ACCOUNT_MISSING, NO_PRICE_LIST): `account` (credit and hold, open orders, unpaid
+    invoices and next due date), `spend` (this month against last month), `quick_reorder` (the 10
+    most frequently ordered products), `price_changes` (recent changes on what the client buys)."""
     customer = await account_of(session, actor)
-    cur = customer.currency
+    price_list = await account_price_list(session, customer)
+    # Plain values: a failed section closes the session, detaching the loaded rows.
+    customer_id, cur, list_id, list_cur = customer.id, customer.currency, price_list.id, price_list.currency
+    language = actor.language
     today = business_today()
-    credit = await credit_summary(session, customer)
+
+    async def account(s: AsyncSession) -> dict[str, Any]:
+        credit = await credit_summary(s, customer)
+        return await _account(s, customer_id, cur, today, credit)
+
+    return {
+        "account": account,
+        "spend": lambda s: _spend(s, customer_id, cur, today),
+        "quick_reorder": lambda s: _quick_reorder(s, customer_id, language),
+        "price_changes": lambda s: _price_changes(s, customer_id, language, list_id, list_cur),
+    }
+
+
+async def _account(
+    session: AsyncSession, customer_id: int, cur: str, today: dt.date, credit: dict[str, Any]
+) -> dict[str, Any]:
     unpaid = (
         await session.execute(
             select(
@@ -155,7 +179,7 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
                 func.min(Invoice.due_date),
                 func.coalesce(func.sum(Invoice.balance).filter(Invoice.due_date < today), 0),
             ).where(
-                Invoice.customer_id == customer.id,
+                Invoice.customer_id == customer_id,
                 Invoice.status.in_(UNPAID_INVOICE_STATUSES),
                 Invoice.currency == cur,
             )
@@ -163,7 +187,7 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     ).one()
     next_due = await session.scalar(
         select(func.min(Invoice.due_date)).where(
-            Invoice.customer_id == customer.id,
+            Invoice.customer_id == customer_id,
             Invoice.status.in_(UNPAID_INVOICE_STATUSES),
             Invoice.due_date >= today,
         )
@@ -171,18 +195,28 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     open_orders = int(
         await session.scalar(
             select(func.count()).where(
-                Order.customer_id == customer.id, Order.status.in_(OPEN_ORDER_STATUSES)
+                Order.customer_id == customer_id, Order.status.in_(OPEN_ORDER_STATUSES)
             )
         )
         or 0
     )
+    return {
+        "credit": {k: credit[k] for k in ("currency", "credit_limit", "credit_used", "available", "hold")},
+        "overdue_amount": wire(round_money(Decimal(unpaid[2] or 0), cur), cur),
+        "open_orders": open_orders,
+        "unpaid_invoices": int(unpaid[0] or 0),
+        "next_due_date": next_due,
+    }
+
+
+async def _spend(session: AsyncSession, customer_id: int, cur: str, today: dt.date) -> dict[str, Any]:
     month_start = today.replace(day=1)
     last_start = add_months(month_start, -1)
 
     async def spend(start: dt.date, end: dt.date) -> Decimal:
         value = await session.scalar(
             select(func.coalesce(func.sum(Order.total), 0)).where(
-                Order.customer_id == customer.id,
+                Order.customer_id == customer_id,
                 Order.status != "cancelled",
                 Order.currency == cur,
                 Order.placed_at >= day_start_utc(start),
@@ -195,6 +229,16 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     # The same number of days of last month, so the comparison is like for like.
     last_same = await spend(last_start, min(add_months(today, -1) + dt.timedelta(days=1), month_start))
     last_month = await spend(last_start, month_start)
+    return {
+        "spend": {
+            "this_month": wire(this_month, cur),
+            "last_month_same_days": wire(last_same, cur),
+            "last_month": wire(last_month, cur),
+        }
+    }
+
+
+async def _quick_reorder(session: AsyncSession, customer_id: int, language: str) -> dict[str, Any]:
     frequent = (
         await session.execute(
             select(
@@ -203,7 +247,7 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
                 func.max(Order.placed_at),
             )
             .join(Order, Order.id == OrderLine.order_id)
-            .where(Order.customer_id == customer.id, Order.status != "cancelled")
+            .where(Order.customer_id == customer_id, Order.status != "cancelled")
             .group_by(OrderLine.product_id)
             .order_by(func.count(func.distinct(Order.id)).desc(), OrderLine.product_id)
             .limit(10)
@@ -212,25 +256,35 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     ids = [r[0] for r in frequent]
     names: dict[int, str] = (
         dict(
-            (await session.execute(select(Product.id, name_col(actor.language)).where(Product.id.in_(ids))))
+            (await session.execute(select(Product.id, name_col(language)).where(Product.id.in_(ids))))
             .tuples()
             .all()
         )
         if ids
         else {}
     )
-    price_list = await account_price_list(session, customer)
+    return {
+        "quick_reorder": [
+            {"product_id": pid, "name": names.get(pid, ""), "times_ordered": int(n), "last_ordered_at": at}
+            for pid, n, at in frequent
+        ]
+    }
+
+
+async def _price_changes(
+    session: AsyncSession, customer_id: int, language: str, list_id: int, list_cur: str
+) -> dict[str, Any]:
     since = utcnow() - dt.timedelta(days=PRICE_CHANGE_DAYS)
     bought = (
         select(OrderLine.product_id)
         .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.customer_id == customer.id)
+        .where(Order.customer_id == customer_id)
     )
     changes = (
         await session.execute(
             select(
                 PriceListItem.product_id,
-                name_col(actor.language),
+                name_col(language),
                 PriceListItem.min_qty,
                 PriceListItem.unit_price,
                 PriceListItem.valid_from,
@@ -239,7 +293,7 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
             )
             .join(Product, Product.id == PriceListItem.product_id)
             .where(
-                PriceListItem.price_list_id == price_list.id,
+                PriceListItem.price_list_id == list_id,
                 PriceListItem.product_id.in_(bought),
                 or_(PriceListItem.updated_at >= since, PriceListItem.valid_from >= since),
             )
@@ -248,30 +302,16 @@ async def dashboard(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         )
     ).all()
     return {
-        "credit": {k: credit[k] for k in ("currency", "credit_limit", "credit_used", "available", "hold")},
-        "overdue_amount": wire(round_money(Decimal(unpaid[2] or 0), cur), cur),
-        "open_orders": open_orders,
-        "unpaid_invoices": int(unpaid[0] or 0),
-        "next_due_date": next_due,
-        "spend": {
-            "this_month": wire(this_month, cur),
-            "last_month_same_days": wire(last_same, cur),
-            "last_month": wire(last_month, cur),
-        },
-        "quick_reorder": [
-            {"product_id": pid, "name": names.get(pid, ""), "times_ordered": int(n), "last_ordered_at": at}
-            for pid, n, at in frequent
-        ],
         "price_changes": [
             {
                 "product_id": pid,
                 "name": name,
                 "min_qty": int(q),
-                "unit_price": wire(Decimal(price), price_list.currency),
+                "unit_price": wire(Decimal(price), list_cur),
                 "valid_from": vf,
                 "valid_to": vt,
                 "changed_at": at,
             }
             for pid, name, q, price, vf, vt, at in changes
-        ],
+        ]
     }

@@ -9,10 +9,10 @@ from pydantic import Field
 
 from tsh.bff.apps.accounting import ACCOUNTANT, ALL_OR_BRANCH, READERS, app
 from tsh.bff.apps.accounting.ledger import AccountType, Currency, FlowClass
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import DateIn, Id, Page, Query, decode_cursor, encode_cursor
 from tsh.bff.views import Date, DecimalText, MoneyOut, RowId, View
-from tsh.domain.finance.dashboard import dashboard as dashboard_figures
+from tsh.domain.finance.dashboard import dashboard_parts
 from tsh.domain.finance.reports import (
     balance_sheet as balance_sheet_report,
 )
@@ -53,7 +53,10 @@ class PeriodStatus(View):
 
 
 class Dashboard(View):
-    """`cash` and `bank`: balances per currency in that currency; the other figures in `currency`."""
+    """`cash` and `bank`: balances per currency in that currency; the other figures in `currency`.
+
+    `month_to_date` and `last_month_same_days` are null when their section could not be had
+    (metadata.sections: timeout or error without a last good value)."""
 
     as_of: Date
     branch_id: RowId | None
@@ -62,8 +65,8 @@ class Dashboard(View):
     bank: list[MoneyOut]
     receivables_total: MoneyOut
     receivables_overdue: MoneyOut
-    month_to_date: Results
-    last_month_same_days: Results
+    month_to_date: Results | None
+    last_month_same_days: Results | None
     unreconciled_bank_lines: int | None
     tax_payable: MoneyOut
     fiscal_period: PeriodStatus | None
@@ -76,15 +79,30 @@ class Dashboard(View):
     scope=ALL_OR_BRANCH,
     cache="dashboard",
     events=("JournalPosted", "InvoiceIssued", "PaymentReceived", "BankReconciled", "LedgerSetupChanged"),
-    errors=("NO_EXCHANGE_RATE",),
+    errors=("NO_EXCHANGE_RATE", "SECTION_TIMEOUT"),
     response=Dashboard,
 )
 async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
-    """Finance dashboard: cash, bank, receivables, month-to-date results, bank lines, tax, period."""
+    """Finance dashboard: cash, bank, receivables, month-to-date results, bank lines, tax, period.
+
+    Sections: `balances` (cash, bank, receivables, tax payable, period; required: money a user
+    acts on is never shown stale), `results` (month to date and last month's same days) and
+    `bank_lines` (unreconciled lines): a late or failed one is its last good value (stale) or null.
+    """
     currency = "IQD" if query.currency == "base" else query.currency
-    return await dashboard_figures(
+    parts = await dashboard_parts(
         call.session, call.actor, branch_id=query.branch_id, currency=currency, today=business_today()
     )
+    got = await call.sections(
+        {
+            "balances": Section(parts["balances"], budget_ms=5000, required=True),
+            "bank_lines": Section(parts["bank_lines"], budget_ms=1000),
+            "results": Section(parts["results"], budget_ms=2000),
+        }
+    )
+    results = got["results"] or {"month_to_date": None, "last_month_same_days": None}
+    bank_lines = got["bank_lines"] or {"unreconciled_bank_lines": None}
+    return {**got["balances"], **results, **bank_lines}
 
 
 class LedgerQuery(Page):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tsh.bff.apps.aso import ALL_STAFF, ALL_STAFF_SCOPE, DESK, DESK_SCOPE, app
 from tsh.bff.apps.aso.views import Dashboard, Performance
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import DateIn, Id, Query
 from tsh.domain.aftersales import reports
 
@@ -24,14 +24,31 @@ class DashboardQuery(Query):
     scope=ALL_STAFF_SCOPE,
     cache="dashboard",
     events=("ServiceRequestChanged", "ReturnChanged", "RefundIssued", "WarrantyChanged", "PartsChanged"),
+    errors=("SECTION_TIMEOUT",),
     response=Dashboard,
     vary_by_language=True,
 )
 async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
     """Service dashboard: open requests by status and priority, SLA breaches, the day's jobs per
     technician, returns awaiting decision, refunds this week, warranties expiring, parts low
-    (a technician: only their own jobs and figures)."""
-    return await reports.dashboard(call.session, call.actor, day=query.date)
+    (a technician: only their own jobs and figures).
+
+    Sections: `requests` (open requests, SLA breaches; required), `jobs` (the day's jobs), `desk`
+    (returns, refunds, warranties, parts): a late or failed one is its last good value (stale)
+    or null.
+    """
+    parts = await reports.dashboard_parts(call.session, call.actor, day=query.date)
+    got = await call.sections(
+        {
+            "requests": Section(parts["requests"], budget_ms=5000, required=True),
+            "jobs": Section(parts["jobs"], budget_ms=1000),
+            "desk": Section(parts["desk"], budget_ms=1000),
+        }
+    )
+    data: dict[str, Any] = got["requests"]
+    data |= got["jobs"] or {"todays_jobs": None}
+    data |= got["desk"] or dict.fromkeys(reports.DESK_FIELDS)
+    return data
 
 
 class PerformanceQuery(Query):

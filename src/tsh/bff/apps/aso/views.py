@@ -341,10 +341,13 @@ class RefundTotals(View):
 
 
 class Dashboard(View):
+    """The desk figures are null for a technician; `todays_jobs` and the desk figures are null
+    when their section could not be had (metadata.sections: timeout or error, no last good value)."""
+
     date: Date
     open_requests: OpenRequests
     sla_breaches: int
-    todays_jobs: list[TechnicianDay]
+    todays_jobs: list[TechnicianDay] | None
     returns_awaiting_decision: int | None
     refunds_this_week: RefundTotals | None
     warranties_expiring_30d: int | None

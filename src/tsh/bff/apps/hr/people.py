@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from tsh.bff.apps.hr import MANAGER_SCOPES, MANAGERS, app
 from tsh.bff.apps.hr.views import Balance, LeaveSummary, PayslipSummary, Person, Profile, RunSummary
-from tsh.bff.call import Call, Created
+from tsh.bff.call import Call, Created, Section
 from tsh.bff.schemas import (
     Body,
     DateIn,
@@ -25,7 +25,7 @@ from tsh.bff.schemas import (
 )
 from tsh.bff.views import Date, DecimalText, MoneyOut, Named, RowId, Timestamp, View
 from tsh.domain.hr import hiring
-from tsh.domain.hr.people_views import dashboard, directory, employee_file, me
+from tsh.domain.hr.people_views import dashboard_parts, directory, employee_file, me
 from tsh.domain.hr.scope import after_id
 
 PEOPLE_EVENTS = (
@@ -73,13 +73,16 @@ class CycleProgress(View):
 
 
 class Dashboard(View):
+    """`payroll` is null when there is no run yet; `payroll` and `review_cycles` are null when
+    their section could not be had (metadata.sections: timeout or error, no last good value)."""
+
     headcount: int
     by_department: list[DepartmentCount]
     by_branch: list[BranchCount]
     today: Today
     pending_leave_requests: int
     payroll: RunSummary | None
-    review_cycles: list[CycleProgress]
+    review_cycles: list[CycleProgress] | None
     hires_this_month: int
     exits_this_month: int
 
@@ -91,13 +94,27 @@ class Dashboard(View):
     scope=MANAGER_SCOPES,
     cache="dashboard",
     events=PEOPLE_EVENTS,
+    errors=("SECTION_TIMEOUT",),
     response=Dashboard,
 )
 async def hr_dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
-    """HR dashboard: headcount, today's attendance, pending leave, payroll, reviews, hires and exits."""
-    return await dashboard(
-        call.session, call.actor, branch_id=query.branch_id, department_id=query.department_id
+    """HR dashboard: headcount, today's attendance, pending leave, payroll, reviews, hires and exits.
+
+    Sections: `people` (headcount, today, pending leave, hires and exits; required), `payroll`,
+    `reviews`: a late or failed one is its last good value (stale) or null.
+    """
+    parts = dashboard_parts(call.actor, branch_id=query.branch_id, department_id=query.department_id)
+    got = await call.sections(
+        {
+            "people": Section(parts["people"], budget_ms=5000, required=True),
+            "payroll": Section(parts["payroll"], budget_ms=1000),
+            "reviews": Section(parts["reviews"], budget_ms=1000),
+        }
     )
+    data: dict[str, Any] = got["people"]
+    data |= got["payroll"] or {"payroll": None}
+    data |= got["reviews"] or {"review_cycles": None}
+    return data
 
 
 # -- HR-02 -----------------------------------------------------------------------------------------

@@ -8,10 +8,13 @@ from pydantic import Field
 
 from tsh.bff.apps.inventory import MANAGER_SCOPE, MANAGERS, STAFF, STAFF_SCOPE, app
 from tsh.bff.apps.inventory.views import Dashboard, Movement, StockCard, StockRow, Suggestion
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import DateIn, Id, Page, Query, Text, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.domain.inventory import queries, reports
+
+WORK_FIELDS = ("transfers_awaiting_dispatch", "transfers_awaiting_receipt", "open_counts")
+ACTIVITY_FIELDS = ("adjustments_this_week", "recent_movements")
 
 
 class DashboardQuery(Query):
@@ -25,13 +28,28 @@ class DashboardQuery(Query):
     scope=STAFF_SCOPE,
     cache="dashboard",
     events=("StockChanged", "TransferChanged", "CountChanged", "ProductChanged"),
-    errors=("WAREHOUSE_NOT_FOUND",),
+    errors=("WAREHOUSE_NOT_FOUND", "SECTION_TIMEOUT"),
     response=Dashboard,
     vary_by_language=True,
 )
 async def dashboard(call: Call, *, query: DashboardQuery) -> dict[str, Any]:
-    """Stock dashboard: value by warehouse, low and out SKUs, transfers and counts to act on."""
-    return await queries.dashboard(call.session, call.actor, warehouse_id=query.warehouse_id)
+    """Stock dashboard: value by warehouse, low and out SKUs, transfers and counts to act on.
+
+    Sections: `stock` (value, per warehouse, low and out; required), `work` (transfers awaiting
+    dispatch or receipt, open counts), `activity` (this week's adjustments, recent movements): a
+    late or failed one is its last good value (stale) or null.
+    """
+    parts = await queries.dashboard_parts(call.session, call.actor, warehouse_id=query.warehouse_id)
+    got = await call.sections(
+        {
+            "stock": Section(parts["stock"], budget_ms=5000, required=True),
+            "work": Section(parts["work"], budget_ms=1000),
+            "activity": Section(parts["activity"], budget_ms=1500),
+        }
+    )
+    work = got["work"] or dict.fromkeys(WORK_FIELDS)
+    activity = got["activity"] or dict.fromkeys(ACTIVITY_FIELDS)
+    return {**got["stock"], **work, **activity}
 
 
 class LevelsQuery(Page):

@@ -54,15 +54,19 @@ class AdjustmentsWeek(View):
 
 
 class Dashboard(View):
+    """The transfer and count figures, and this week's adjustments and recent movements, are null
+    when their section could not be had (metadata.sections: timeout or error without a last good
+    value)."""
+
     total_value: MoneyOut
     by_warehouse: list[WarehouseStock]
     low_stock: int
     out_of_stock: int
-    transfers_awaiting_dispatch: int
-    transfers_awaiting_receipt: int
-    open_counts: int
-    adjustments_this_week: AdjustmentsWeek
-    recent_movements: list[Movement]
+    transfers_awaiting_dispatch: int | None
+    transfers_awaiting_receipt: int | None
+    open_counts: int | None
+    adjustments_this_week: AdjustmentsWeek | None
+    recent_movements: list[Movement] | None
 
 
 class LevelFigures(View):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from tsh.bff.apps.partner import PARTNER, app
-from tsh.bff.call import Call, Created
+from tsh.bff.call import Call, Created, Section
 from tsh.bff.schemas import (
     Body,
     DateIn,
@@ -699,12 +699,15 @@ class Activity(View):
 
 
 class PartnerDashboard(View):
+    """`commission`, `orders_by_status`, `network` and `activity` are null when their section could
+    not be had (metadata.sections: timeout or error without a last good value)."""
+
     month: MonthFigures
-    commission: CommissionFigures
-    orders_by_status: list[StatusCount]
-    network: NetworkSize
+    commission: CommissionFigures | None
+    orders_by_status: list[StatusCount] | None
+    network: NetworkSize | None
     target: TargetProgress | None
-    activity: list[Activity]
+    activity: list[Activity] | None
 
 
 @app.screen(
@@ -714,12 +717,30 @@ class PartnerDashboard(View):
     scope="own",
     cache="dashboard",
     events=("OrderCreated", "OrderChanged", "CommissionChanged", "PartnerChanged", "CustomerChanged"),
-    errors=("PARTNER_PROFILE_MISSING",),
+    errors=("PARTNER_PROFILE_MISSING", "SECTION_TIMEOUT"),
     response=PartnerDashboard,
 )
 async def dashboard(call: Call) -> dict[str, Any]:
-    """Partner dashboard: month vs last month, commission, orders by status, network, target, activity."""
-    return await partner_dashboard.dashboard(call.session, call.actor)
+    """Partner dashboard: month vs last month, commission, orders by status, network, target, activity.
+
+    Sections: `month` (this month against last, target; required), `commission`, `network`
+    (orders by status, network size), `activity`: a late or failed one is its last good value
+    (stale) or null.
+    """
+    parts = await partner_dashboard.dashboard_parts(call.session, call.actor)
+    got = await call.sections(
+        {
+            "month": Section(parts["month"], budget_ms=5000, required=True),
+            "commission": Section(parts["commission"], budget_ms=1000),
+            "network": Section(parts["network"], budget_ms=1000),
+            "activity": Section(parts["activity"], budget_ms=1000),
+        }
+    )
+    data: dict[str, Any] = got["month"]
+    data |= got["commission"] or {"commission": None}
+    data |= got["network"] or {"orders_by_status": None, "network": None}
+    data |= got["activity"] or {"activity": None}
+    return data
 
 
 class MonthRow(View):

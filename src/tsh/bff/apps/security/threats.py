@@ -8,12 +8,12 @@ from pydantic import Field
 
 from tsh.bff.apps.security import OFFICERS, app
 from tsh.bff.apps.security.views import Person
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import Body, DateTimeIn, Id, LongText, Page, decode_cursor, page
 from tsh.bff.views import Page as PageOf
 from tsh.bff.views import RowId, Timestamp, View
 from tsh.domain.identity.listing import position
-from tsh.domain.identity.oversight import security_dashboard
+from tsh.domain.identity.oversight import dashboard_parts
 from tsh.domain.identity.threats import list_threats, threat_detail, update_threat
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -51,21 +51,47 @@ class RecentEvent(View):
 
 
 class Dashboard(View):
+    """`active_sessions` and `recent_events` are null when their section could not be had
+    (metadata.sections: timeout or error without a last good value)."""
+
     threat_level: Literal["none", "low", "medium", "high", "critical"]
     open_threats: OpenThreats
     failed_logins: FailedLogins
     active_lockouts: int
     blocked_ips: int
-    active_sessions: list[AppSessions]
+    active_sessions: list[AppSessions] | None
     refresh_reuse_24h: int
     detectors: dict[str, Literal["active", "unavailable"]]
-    recent_events: list[RecentEvent]
+    recent_events: list[RecentEvent] | None
 
 
-@app.screen("SEC-01", "/dashboard", roles=OFFICERS, scope="all", cache="none", response=Dashboard)
+@app.screen(
+    "SEC-01",
+    "/dashboard",
+    roles=OFFICERS,
+    scope="all",
+    cache="none",
+    errors=("SECTION_TIMEOUT",),
+    response=Dashboard,
+)
 async def dashboard(call: Call) -> dict[str, Any]:
-    """Live overview: threat level, open threats, failed logins, lockouts, blocks, sessions, events."""
-    return await security_dashboard(call.session, call.actor, settings=call.ctx.settings)
+    """Live overview: threat level, open threats, failed logins, lockouts, blocks, sessions, events.
+
+    Sections: `alarms` (threat level, threats, failed logins, lockouts, blocks, refresh reuse,
+    detectors; required: an officer must not act on an old alarm), `sessions` and
+    `recent_events`: a late or failed one is its last good value (stale) or null.
+    """
+    parts = dashboard_parts(call.actor, settings=call.ctx.settings)
+    got = await call.sections(
+        {
+            "alarms": Section(parts["alarms"], budget_ms=5000, required=True),
+            "sessions": Section(parts["sessions"], budget_ms=1000),
+            "recent_events": Section(parts["recent_events"], budget_ms=1000),
+        }
+    )
+    sessions = got["sessions"] or {"active_sessions": None}
+    events = got["recent_events"] or {"recent_events": None}
+    return {**got["alarms"], **sessions, **events}
 
 
 class ThreatsQuery(Page):

@@ -9,7 +9,7 @@ from pydantic import Field
 from tsh.bff.apps.wholesale import CLIENT, app
 from tsh.bff.apps.wholesale.catalog import follow_branch
 from tsh.bff.apps.wholesale.views import Dashboard, PurchaseReport
-from tsh.bff.call import Call
+from tsh.bff.call import Call, Section
 from tsh.bff.schemas import DateIn, Query
 from tsh.domain.wholesale import reports
 
@@ -28,14 +28,31 @@ from tsh.domain.wholesale import reports
         "CreditChanged",
         "PriceChanged",
     ),
-    errors=("ACCOUNT_MISSING", "NO_PRICE_LIST"),
+    errors=("ACCOUNT_MISSING", "NO_PRICE_LIST", "SECTION_TIMEOUT"),
     response=Dashboard,
     vary_by_language=True,
 )
 async def dashboard(call: Call) -> dict[str, Any]:
-    """Account home: credit and hold, open orders, unpaid invoices, spend, quick reorder, price changes."""
+    """Account home: credit and hold, open orders, unpaid invoices, spend, quick reorder, price changes.
+
+    Sections: `account` (credit, hold, open orders, unpaid and overdue invoices; required: what
+    the client owes and may still buy is never shown stale), `spend`, `quick_reorder`,
+    `price_changes`: a late or failed one is its last good value (stale) or null.
+    """
     await follow_branch(call)
-    return await reports.dashboard(call.session, call.actor)
+    parts = await reports.dashboard_parts(call.session, call.actor)
+    got = await call.sections(
+        {
+            "account": Section(parts["account"], budget_ms=5000, required=True),
+            "spend": Section(parts["spend"], budget_ms=1000),
+            "quick_reorder": Section(parts["quick_reorder"], budget_ms=1000),
+            "price_changes": Section(parts["price_changes"], budget_ms=1000),
+        }
+    )
+    data: dict[str, Any] = got["account"]
+    for name in ("spend", "quick_reorder", "price_changes"):
+        data |= got[name] or {name: None}
+    return data
 
 
 class ReportQuery(Query):

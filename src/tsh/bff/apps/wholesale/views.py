@@ -347,14 +347,17 @@ class PriceChange(View):
 
 
 class Dashboard(View):
+    """`spend`, `quick_reorder` and `price_changes` are null when their section could not be had
+    (metadata.sections: timeout or error without a last good value)."""
+
     credit: CreditBrief
     overdue_amount: MoneyOut
     open_orders: int
     unpaid_invoices: int
     next_due_date: Date | None
-    spend: Spend
-    quick_reorder: list[QuickReorder]
-    price_changes: list[PriceChange]
+    spend: Spend | None
+    quick_reorder: list[QuickReorder] | None
+    price_changes: list[PriceChange] | None
 
 
 class StatementEntry(View):
