@@ -34,6 +34,7 @@ def test_worker_lists_its_jobs() -> None:
         "purge_idempotency_keys",
         "prune_change_log",
         "send_notifications",
+        "roll_up_product_sales",
     ]
 
 

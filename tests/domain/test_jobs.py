@@ -45,7 +45,7 @@ async def _run(ctx: AppContext, name: str, now: dt.datetime, **settings: Any) ->
 
 def test_every_job_has_a_unique_name_and_a_valid_schedule(ctx: AppContext) -> None:
     jobs = catalogue(ctx.settings)
-    assert len({j.name for j in jobs}) == len(jobs) == 5
+    assert len({j.name for j in jobs}) == len(jobs) == 6
     assert len({j.lock_key for j in jobs}) == len(jobs)
     for job in jobs:
         assert job.trigger() is not None and job.description

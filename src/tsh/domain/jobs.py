@@ -24,6 +24,7 @@ from tsh.config import Settings
 from tsh.domain.hr.hiring import apply_due_terminations
 from tsh.domain.identity.notifications import send_pending_notifications
 from tsh.domain.sales.checkout import expire_unpaid_online_orders
+from tsh.domain.sales.daily_sales import HORIZON_DAYS, roll_up_product_sales
 from tsh.domain.shared import business_today
 from tsh.domain.sync.retention import prune_change_log
 from tsh.platform.idempotency import purge_expired_records
@@ -50,6 +51,9 @@ def catalogue(settings: Settings) -> list[Job]:
 
     async def notifications(session: AsyncSession, now: datetime) -> int:
         return await send_pending_notifications(session, now=now, sender=sender)
+
+    async def product_sales(session: AsyncSession, now: datetime) -> int:
+        return await roll_up_product_sales(session, now=now)
 
     return [
         Job(
@@ -84,6 +88,13 @@ def catalogue(settings: Settings) -> list[Job]:
             notifications,
             "e-mail pending outbox rows over SMTP"
             + ("" if sender else " (TSH_SMTP_URL unset: rows stay pending)"),
+        ),
+        Job(
+            "roll_up_product_sales",
+            "10 0 * * *",
+            product_sales,
+            f"rewrite product sales per day of the last {HORIZON_DAYS} days from the order lines",
+            timezone=BUSINESS_TZ,
         ),
     ]
 

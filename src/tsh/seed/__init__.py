@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from tsh.config import Settings
 from tsh.domain.accounting import balances
 from tsh.domain.identity.models import User
+from tsh.domain.sales.daily_sales import roll_up_product_sales
 from tsh.platform.auth.passwords import hash_password
 from tsh.platform.db.engine import Database
 from tsh.seed import (
@@ -147,6 +148,8 @@ async def run_seed(
             await writer.update("counts", ops.count_updates)
             await reset_sequences(session)
             await balances.rebuild(session)
+            # The business data was just deleted (mark included), so this builds every day.
+            await roll_up_product_sales(session, now=ctx.now)
             # Services insert with the sequences, so they run after reset_sequences.
             await reconcile.generate(
                 session,

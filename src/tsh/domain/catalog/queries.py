@@ -32,7 +32,7 @@ from tsh.domain.customers.models import Address
 from tsh.domain.inventory.models import StockLevel
 from tsh.domain.money import wire
 from tsh.domain.organisation.models import Branch, DeliveryZone, Warehouse
-from tsh.domain.sales.models.orders import Order, OrderLine
+from tsh.domain.sales.daily_sales import sold_qty
 from tsh.platform.errors import NotFound
 
 CHANNEL = "consumer"
@@ -331,17 +331,11 @@ async def best_seller_ids(
     session: AsyncSession, *, serving: Serving, at: datetime, limit: int = SECTION_SIZE
 ) -> list[int]:
     """Listed products by pieces sold in non-cancelled orders of the last 30 days."""
-    sold = func.sum(OrderLine.qty)
+    sold = (await sold_qty(session, since=at - timedelta(days=BEST_SELLER_DAYS))).subquery("sold")
     stmt = (
-        select(OrderLine.product_id)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(
-            Order.placed_at >= at - timedelta(days=BEST_SELLER_DAYS),
-            Order.status != "cancelled",
-            OrderLine.product_id.in_(listed_products(serving, at)),
-        )
-        .group_by(OrderLine.product_id)
-        .order_by(sold.desc(), OrderLine.product_id)
+        select(sold.c.product_id)
+        .where(sold.c.product_id.in_(listed_products(serving, at)))
+        .order_by(sold.c.qty.desc(), sold.c.product_id)
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())

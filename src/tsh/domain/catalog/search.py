@@ -31,7 +31,7 @@ from tsh.domain.catalog.queries import (
     product_cards,
 )
 from tsh.domain.inventory.models import StockLevel
-from tsh.domain.sales.models.orders import Order, OrderLine
+from tsh.domain.sales.daily_sales import sold_qty
 from tsh.platform.errors import Invalid, field_error
 
 Sort = Literal["relevance", "price_asc", "price_desc", "newest", "best_selling"]
@@ -149,13 +149,7 @@ async def search_products(
     elif sort == "newest":
         key, descending = Product.created_at, True
     else:
-        sold = (
-            select(OrderLine.product_id.label("product_id"), func.sum(OrderLine.qty).label("qty"))
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(Order.status != "cancelled", Order.placed_at >= at - timedelta(days=BEST_SELLING_DAYS))
-            .group_by(OrderLine.product_id)
-            .subquery("sold")
-        )
+        sold = (await sold_qty(session, since=at - timedelta(days=BEST_SELLING_DAYS))).subquery("sold")
         page = page.outerjoin(sold, sold.c.product_id == Product.id)
         key, descending = func.coalesce(sold.c.qty, 0), True
     page = page.add_columns(key.label("k"))

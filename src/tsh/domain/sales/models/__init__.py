@@ -3,8 +3,10 @@
 - `orders`: Order, OrderLine (their stock reservations are `inventory.models.StockReservation`)
 - `payments`: Invoice, Payment, PaymentAllocation
 - `field`: Visit, Target, Commission, CommissionPayout
+- `daily_sales`: ProductDailySales, SalesRollup (the product-sales read model)
 """
 
+from tsh.domain.sales.models.daily_sales import ProductDailySales, SalesRollup
 from tsh.domain.sales.models.field import (
     COMMISSION_KINDS,
     COMMISSION_STATUSES,
@@ -67,6 +69,8 @@ __all__ = [
     "OrderLine",
     "Payment",
     "PaymentAllocation",
+    "ProductDailySales",
+    "SalesRollup",
     "Target",
     "Visit",
 ]
