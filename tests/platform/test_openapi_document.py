@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -153,7 +154,24 @@ def test_computed_legacy_calls_declare_their_query(document: dict[str, Any]) -> 
 def test_bounded_decimal_inputs_are_integer_or_decimal_string(document: dict[str, Any]) -> None:
     params = document["paths"]["/api/bff/mobile/products"]["get"]["parameters"]
     [price] = [p for p in params if p["name"] == "max_price"]
-    integer, text, null = price["schema"]["anyOf"]
-    assert integer["type"] == "integer" and null == {"type": "null"}
+    integer, text = price["schema"]["anyOf"]  # optional: left out, not null (a query has no null)
+    assert integer["type"] == "integer"
     assert re.fullmatch(text["pattern"].strip("^$"), "999999999999.99")
     assert not re.fullmatch(text["pattern"].strip("^$"), "1000000000000")
+
+
+def test_closed_objects_and_optional_parameters_suit_generators(document: dict[str, Any]) -> None:
+    # openapi-generator warns on a boolean additionalProperties in 3.1 ("schema name: null");
+    # `unevaluatedProperties: false` says the same of these flat models (tests/platform/test_dart_client.py).
+    assert '"additionalProperties": false' not in json.dumps(document)
+    assert document["components"]["schemas"]["LoginBody"]["unevaluatedProperties"] is False
+    # An optional query parameter is its type, not `anyOf [type, null]` (a query cannot carry null).
+    [date] = document["paths"]["/api/bff/mobile/aso/dashboard"]["get"]["parameters"]
+    assert date["schema"] == {"type": "string", "format": "date"}
+    nullable = [
+        (path, p["name"])
+        for path, _, op in _operations(document)
+        for p in op.get("parameters", [])
+        if {"type": "null"} in p["schema"].get("anyOf", []) or "title" in p["schema"]
+    ]
+    assert nullable == []

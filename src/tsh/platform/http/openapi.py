@@ -8,7 +8,9 @@ local `$defs`. `complete_document` makes the whole document valid OpenAPI 3.1 in
 - non-BFF operations get a stable id from method and path (`get_api_orders_by_id`);
 - FastAPI's `{detail}` 422 is replaced by the error envelope the server really sends, and the
   generic error responses (401, 403, 404, 413, 422, 429, 503) are documented where they apply;
-- the bearer scheme is required except on the public operations named by the caller.
+- the bearer scheme is required except on the public operations named by the caller;
+- a closed object says so with `unevaluatedProperties: false`, and optional parameters are
+  plain types (see `_closed_object` and `_plain_parameters`: what openapi-generator needed).
 """
 
 from __future__ import annotations
@@ -94,9 +96,21 @@ def _decimal_input(node: dict[str, Any]) -> None:
     node["anyOf"] = [{"type": "integer", **numeric}, text, *nullable]
 
 
+def _closed_object(node: dict[str, Any]) -> None:
+    """Pydantic's `additionalProperties: false` (a model that forbids extra fields) as
+    `unevaluatedProperties: false`: the same rule for these flat objects in JSON Schema 2020-12
+    (validators and schemathesis honour it), but openapi-generator 7.26 reads the boolean
+    `additionalProperties` of a 3.1 document as a schema without a name and warns ("Failed to get
+    the schema name: null") for every model."""
+    if node.get("additionalProperties") is False:
+        del node["additionalProperties"]
+        node["unevaluatedProperties"] = False
+
+
 def _hoist(node: Any, defs: dict[str, Any]) -> Any:
     """Move nested `$defs` into `defs` and point `#/$defs/X` references at the components."""
     if isinstance(node, dict):
+        _closed_object(node)
         if _is_pydantic_decimal(node.get("anyOf")):
             _decimal_input(node)
         for name, schema in (node.pop("$defs", None) or {}).items():
@@ -123,9 +137,31 @@ def _operation_id(method: str, path: str) -> str:
     return "_".join([method, *words]).replace("-", "_")
 
 
+def _plain_parameters(op: dict[str, Any]) -> None:
+    """An optional parameter as its type, not `anyOf: [type, null]`: a query string cannot carry a
+    null (leaving the parameter out is the null). Generators make a named type of the `anyOf`,
+    named after the parameter (`date` -> `Date`, `source` -> `Source`, reserved in Dart:
+    openapi-generator renames them `ModelDate`, with a warning). FastAPI's title (the parameter's
+    name again) goes too."""
+    for param in op.get("parameters", []):
+        schema = param.get("schema")
+        if not isinstance(schema, dict):
+            continue
+        schema.pop("title", None)
+        if param.get("required") or _NULL not in schema.get("anyOf", ()):
+            continue
+        members = [m for m in schema["anyOf"] if m != _NULL]
+        if len(members) == 1:
+            del schema["anyOf"]
+            schema.update(members[0])
+        else:  # a decimal: integer | decimal string
+            schema["anyOf"] = members
+
+
 def _complete_operation(
     path: str, method: str, op: dict[str, Any], *, public: bool, no_idempotency: tuple[str, ...]
 ) -> None:
+    _plain_parameters(op)
     declared = {p["name"] for p in op.get("parameters", []) if p.get("in") == "path"}
     missing = [id_parameter(n) for n in _PARAM.findall(path) if n not in declared]
     if missing:
