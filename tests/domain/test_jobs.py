@@ -16,11 +16,10 @@ from sqlalchemy import select, update
 from tests.bff.consumer.test_account_and_returns import _expiring_order
 from tests.bff.hr.conftest import EMP1, HR1, employee_of
 from tests.bff.hr.test_hiring import _hire
-from tests.bff.sync.client import sync
+from tests.bff.sync.client import new_customer, sync
 from tests.http import Api, demo
 
 from tsh.context import AppContext
-from tsh.domain.customers.models import Customer
 from tsh.domain.hr.models import Employee
 from tsh.domain.identity.models import Notification, User, UserSession
 from tsh.domain.jobs import catalogue, job_named
@@ -136,27 +135,9 @@ async def test_expired_idempotency_keys_are_purged_and_fresh_ones_kept(api: Api)
 # -- change log ---------------------------------------------------------------------------------
 
 
-async def _new_customer(api: Api) -> int:
-    tag = secrets.token_hex(4)
-    async with api.db() as s:
-        c = Customer(
-            code=f"JOB-{tag}",
-            type="retail_shop",
-            name=f"Job shop {tag}",
-            phone=f"+96477{secrets.randbelow(10**8):08d}",
-            salesperson_id=await api.user_id(SP1),
-            branch_id=(
-                await s.scalars(select(Customer.branch_id).where(Customer.branch_id.is_not(None)))
-            ).first(),
-        )
-        s.add(c)
-        await s.commit()
-        return c.id
-
-
 async def test_the_change_log_is_pruned_and_only_cursors_before_the_horizon_expire(api: Api) -> None:
     old_cursor = await sync(api, SP1, "customers", {})
-    await _new_customer(api)
+    await new_customer(api, SP1, "JOB")
     recent: dict[int, Any] = {}
     recent_cursor = await sync(api, SP1, "customers", recent, since=old_cursor)
     async with api.db() as s:
@@ -166,7 +147,7 @@ async def test_the_change_log_is_pruned_and_only_cursors_before_the_horizon_expi
             update(ChangeLog).where(ChangeLog.id <= newest_seen).values(at=utcnow() - dt.timedelta(days=31))
         )
         await s.commit()
-    fresh = await _new_customer(api)
+    fresh = await new_customer(api, SP1, "JOB")
 
     now = utcnow()
     assert (await _run(api.ctx, "prune_change_log", now)).changed >= 1
@@ -193,7 +174,7 @@ async def test_pruning_keeps_the_newest_change_as_the_feeds_high_water_mark(api:
     assert kept == [newest]
     # A new snapshot still starts at it, and a cursor from there serves later changes.
     cursor = await sync(api, SP1, "customers", local := {})
-    created = await _new_customer(api)
+    created = await new_customer(api, SP1, "JOB")
     await sync(api, SP1, "customers", local, since=cursor)
     assert created in local
 

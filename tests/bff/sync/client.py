@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from sqlalchemy import select
+
 from tests.http import Api
+from tsh.domain.customers.models import Customer
 
 BASE = "/api/bff/mobile/sync/"
 
@@ -32,3 +36,25 @@ async def sync(
         since = data["next_cursor"]
         if not data["has_more"]:
             return since
+
+
+async def new_customer(api: Api, email: str, prefix: str = "SYNC") -> int:
+    """A retail shop of the salesperson `email`, written straight to the database (a change-log row),
+    with the shop name and city SAL-04 always writes (SAL-02's rows require them)."""
+    tag = secrets.token_hex(4)
+    async with api.db() as s:
+        c = Customer(
+            code=f"{prefix}-{tag}",
+            type="retail_shop",
+            name=f"{prefix.title()} shop {tag}",
+            shop_name=f"{prefix.title()} Store {tag}",
+            city="Baghdad",
+            phone=f"+96477{secrets.randbelow(10**8):08d}",
+            salesperson_id=await api.user_id(email),
+            branch_id=(
+                await s.scalars(select(Customer.branch_id).where(Customer.branch_id.is_not(None)))
+            ).first(),
+        )
+        s.add(c)
+        await s.commit()
+        return c.id

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.bff.sync.client import sync
+from tests.bff.sync.client import new_customer, sync
 from tests.http import Api, demo
 from tsh.domain.customers.models import Customer
 from tsh.domain.identity.models import User
@@ -27,24 +27,6 @@ async def _owned(api: Api, email: str) -> dict[int, Customer]:
         return {c.id: c for c in await s.scalars(select(Customer).where(Customer.salesperson_id == uid))}
 
 
-async def _new_customer(api: Api, email: str) -> int:
-    tag = secrets.token_hex(4)
-    async with api.db() as s:
-        c = Customer(
-            code=f"SYNC-{tag}",
-            type="retail_shop",
-            name=f"Sync shop {tag}",
-            phone=f"+96477{secrets.randbelow(10**8):08d}",
-            salesperson_id=await api.user_id(email),
-            branch_id=(
-                await s.scalars(select(Customer.branch_id).where(Customer.branch_id.is_not(None)))
-            ).first(),
-        )
-        s.add(c)
-        await s.commit()
-        return c.id
-
-
 async def _set(api: Api, customer_id: int, **values: Any) -> None:
     async with api.db() as s:
         c = await s.get_one(Customer, customer_id)
@@ -60,10 +42,10 @@ async def test_full_sync_then_deltas_equals_a_fresh_snapshot(api: Api) -> None:
     assert set(local) == set(db) and db, "the snapshot is the salesperson's customers"
     assert all(local[i]["_version"] == c.version and local[i]["name"] == c.name for i, c in db.items())
 
-    created = await _new_customer(api, SP1)
+    created = await new_customer(api, SP1)
     renamed = next(iter(db))
     await _set(api, renamed, city="Basra " + secrets.token_hex(2))
-    left = await _new_customer(api, SP1)
+    left = await new_customer(api, SP1)
     await _set(api, left, salesperson_id=await api.user_id(SP2))
 
     await _sync(api, SP1, local, since=cursor, limit=2)
@@ -76,7 +58,7 @@ async def test_full_sync_then_deltas_equals_a_fresh_snapshot(api: Api) -> None:
 
 
 async def test_reassignment_is_a_tombstone_for_the_old_owner_and_an_upsert_for_the_new(api: Api) -> None:
-    moved = await _new_customer(api, SP1)
+    moved = await new_customer(api, SP1)
     old: dict[int, Any] = {}
     new: dict[int, Any] = {}
     old_cursor = await _sync(api, SP1, old)
@@ -111,7 +93,7 @@ async def test_an_unchanged_page_is_304(api: Api) -> None:
     headers = await api.auth.headers(SP1, **{"If-None-Match": etag})
     again = await api.client.get(PATH, params={"since": cursor}, headers=headers)
     assert again.status_code == 304 and again.content == b""
-    await _new_customer(api, SP1)
+    await new_customer(api, SP1)
     changed = await api.client.get(PATH, params={"since": cursor}, headers=headers)
     assert changed.status_code == 200 and changed.json()["data"]["changes"]
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.bff.sync.client import sync
-from tests.bff.sync.test_customers import SP1, _new_customer
+from tests.bff.sync.client import new_customer, sync
+from tests.bff.sync.test_customers import SP1
 from tests.http import Api
 from tsh.domain.customers.models import Customer
 from tsh.domain.sync.models import ChangeLog
@@ -20,7 +20,7 @@ from tsh.domain.sync.models import ChangeLog
 
 @pytest.mark.skipif(os.environ.get("TSH_TEST_BACKEND") != "services", reason="needs concurrent writers")
 async def test_a_change_committed_after_a_later_one_is_not_skipped(api: Api) -> None:
-    slow_customer = await _new_customer(api, SP1)
+    slow_customer = await new_customer(api, SP1)
     local: dict[int, Any] = {}
     cursor = await sync(api, SP1, "customers", local)
     async with api.db() as slow:
@@ -28,7 +28,7 @@ async def test_a_change_committed_after_a_later_one_is_not_skipped(api: Api) -> 
         row.city = "Erbil " + secrets.token_hex(2)
         await slow.flush()  # the change-log id is allocated now, the commit comes later
         slow_id = await slow.scalar(select(func.max(ChangeLog.id)))
-        fast_customer = await _new_customer(api, SP1)  # a later id, committed first
+        fast_customer = await new_customer(api, SP1)  # a later id, committed first
         cursor = await sync(api, SP1, "customers", local, since=cursor)
         assert fast_customer in local and local[slow_customer]["city"] != row.city
         await slow.commit()
