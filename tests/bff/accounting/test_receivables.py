@@ -58,13 +58,13 @@ async def _customer_with_open_invoices(books: Books) -> tuple[int, list[Invoice]
     return int(cid), invoices
 
 
-async def test_aging_matches_open_invoice_balances(books: Books) -> None:
-    today = business_today()
+async def _aging_in_iqd(books: Books, as_of: dt.date) -> list[dict[str, Any]]:
+    """Every row of ACC-15 in IQD as of `as_of`, paging to the end."""
     items: list[dict[str, Any]] = []
     cursor = None
     while True:
         params = {
-            "as_of": str(today),
+            "as_of": str(as_of),
             "currency": "IQD",
             "limit": 100,
             **({"cursor": cursor} if cursor else {}),
@@ -73,7 +73,12 @@ async def test_aging_matches_open_invoice_balances(books: Books) -> None:
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
-            break
+            return items
+
+
+async def test_aging_matches_open_invoice_balances(books: Books) -> None:
+    today = business_today()
+    items = await _aging_in_iqd(books, today)
     async with books.api.db() as s:
         rows = await s.execute(
             select(Invoice.customer_id, func.sum(Invoice.balance))
@@ -173,20 +178,7 @@ async def test_aging_at_a_past_date_counts_what_was_paid_by_then(books: Books) -
 
     as_of = business_today() - dt.timedelta(days=40)
     cutoff = end_of_day(as_of)
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params = {
-            "as_of": str(as_of),
-            "currency": "IQD",
-            "limit": 100,
-            **({"cursor": cursor} if cursor else {}),
-        }
-        page = await books.acc.data(ACCOUNTANT, "/reports/aged-receivables", **params)
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    items = await _aging_in_iqd(books, as_of)
     async with books.api.db() as s:
         invoices = (
             await s.execute(
