@@ -12,6 +12,7 @@ pretending to watch). mass_export where list screens hand out customer or order 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,26 @@ def detector_states(settings: Settings) -> dict[str, str]:
         "impossible_travel": "active" if settings.geoip_db else "unavailable",
         "mass_export": "active",
     }
+
+
+async def _signal(
+    session: AsyncSession,
+    *,
+    threat: str,
+    severity: str,
+    user_id: int | None,
+    ip: str | None,
+    details: dict[str, Any],
+    event: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Open a threat of type `threat` (or fold this signal into the open one) and record the
+    security event that names it (`event`, by default the threat's type)."""
+    found = await raise_threat(session, type=threat, severity=severity, user_id=user_id, ip=ip, now=now)
+    record_security_event(
+        session, type=event or threat, severity=severity, user_id=user_id, ip=ip, details=details,
+        threat_id=found.id,
+    )  # fmt: skip
 
 
 async def detect_login_threats(
@@ -89,16 +110,10 @@ async def detect_privilege_probe(
     )
     if int(denials or 0) < settings.threat_probe_denials:
         return
-    threat = await raise_threat(session, type="privilege_probe", severity="medium", user_id=user_id, ip=ip)
-    record_security_event(
-        session,
-        type="access_denied",
-        severity="medium",
-        user_id=user_id,
-        ip=ip,
-        details={"denials_in_window": int(denials or 0)},
-        threat_id=threat.id,
-    )
+    await _signal(
+        session, threat="privilege_probe", event="access_denied", severity="medium", user_id=user_id,
+        ip=ip, details={"denials_in_window": int(denials or 0)},
+    )  # fmt: skip
 
 
 async def detect_impossible_travel(
@@ -130,22 +145,19 @@ async def detect_impossible_travel(
     hours = max((now - last.at).total_seconds(), 1.0) / 3600
     if km / hours <= settings.threat_travel_kmh:
         return
-    threat = await raise_threat(
-        session, type="impossible_travel", severity="high", user_id=user_id, ip=ip, now=now
-    )
-    record_security_event(
+    await _signal(
         session,
-        type="impossible_travel",
+        threat="impossible_travel",
         severity="high",
         user_id=user_id,
         ip=ip,
+        now=now,
         details={
             "from": {"ip": last.ip, "country": there.country},
             "to": {"ip": ip, "country": here.country},
             "km": round(km),
             "km_per_hour": round(km / hours),
         },
-        threat_id=threat.id,
     )
 
 
@@ -180,13 +192,11 @@ async def watch_export(
         return
     _flagged.add(mark)
     async with unit_of_work(db, bus) as session:
-        threat = await raise_threat(session, type="mass_export", severity="high", user_id=user_id, ip=ip)
-        record_security_event(
+        await _signal(
             session,
-            type="mass_export",
+            threat="mass_export",
             severity="high",
             user_id=user_id,
             ip=ip,
             details={"kind": kind, "distinct_rows": seen, "window_minutes": settings.threat_window_minutes},
-            threat_id=threat.id,
         )
