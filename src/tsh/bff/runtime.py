@@ -34,6 +34,7 @@ from tsh.domain.identity.service import record_audit
 from tsh.platform.auth.principal import Principal, Scope
 from tsh.platform.cache.backend import CacheError, Entry
 from tsh.platform.cache.tags import entry_tags, screen_tags
+from tsh.platform.db import Session
 from tsh.platform.db.read_your_writes import mark_write, screen_session
 from tsh.platform.db.uow import unit_of_work
 from tsh.platform.errors import AppError, Forbidden, NotFound
@@ -130,6 +131,31 @@ class EndpointRunner:
                     f"{self.spec.id} answered undeclared {response.status_code} {code}"
                 )
         return response
+
+    def _call(
+        self,
+        ctx: AppContext,
+        request: Request,
+        principal: Principal,
+        scope: Scope,
+        session: Session,
+        *,
+        deadline: float | None = None,
+        own_transactions: bool = False,
+    ) -> Call:
+        """What the handler receives, for a screen or an action. A screen gets its deadline; an
+        `own_transactions` action also gets the request, to run other actions as its caller."""
+        return Call(
+            spec=self.spec,
+            ctx=ctx,
+            principal=principal,
+            scope=scope,
+            session=session,
+            request_id=request.scope["state"]["request_id"],
+            ip=client_ip(request),
+            deadline=deadline,
+            request=request if own_transactions else None,
+        )
 
     def _check_data(self, ctx: AppContext, data: bytes) -> None:
         """Contract check (tests only): `data` matches the declared response model."""
@@ -234,16 +260,10 @@ class EndpointRunner:
         spec = self.spec
         state = request.scope["state"]
         async with await screen_session(ctx.db, ctx.cache, principal.user_id) as session:
-            call = Call(
-                spec=spec,
-                ctx=ctx,
-                principal=principal,
-                scope=scope,
-                session=session,
-                request_id=state["request_id"],
-                ip=client_ip(request),
+            call = self._call(
+                ctx, request, principal, scope, session,
                 deadline=parse_deadline(request.headers.get("x-request-deadline"), state["started"]),
-            )
+            )  # fmt: skip
             keys: list[str] = []
 
             async def screen_key() -> str:
@@ -369,15 +389,7 @@ class EndpointRunner:
         if spec.own_transactions:
             return await self._execute_unwrapped(ctx, request, principal, scope, kwargs)
         async with unit_of_work(ctx.db, ctx.bus) as session:
-            call = Call(
-                spec=spec,
-                ctx=ctx,
-                principal=principal,
-                scope=scope,
-                session=session,
-                request_id=state["request_id"],
-                ip=client_ip(request),
-            )
+            call = self._call(ctx, request, principal, scope, session)
             precondition: Precondition | None = state.get("precondition")
             if precondition is not None:
                 await precondition.check(call, kwargs)
@@ -411,16 +423,7 @@ class EndpointRunner:
         is never begun unless the handler reads through it."""
         state = request.scope["state"]
         async with ctx.db.read_session() as session:
-            call = Call(
-                spec=self.spec,
-                ctx=ctx,
-                principal=principal,
-                scope=scope,
-                session=session,
-                request_id=state["request_id"],
-                ip=client_ip(request),
-                request=request,
-            )
+            call = self._call(ctx, request, principal, scope, session, own_transactions=True)
             result = await self.spec.handler(call, **kwargs)
         data = dumps(result)
         self._check_data(ctx, data)
